@@ -1,0 +1,110 @@
+// ctxenc/config.h — every configuration struct of the library, with defaults,
+// and their JSON form (the JSON is what checkpoints and run dirs store).
+// No torch here: the CLI fills these structs from flags and hands them over.
+#pragma once
+#include <array>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json_fwd.hpp>
+
+namespace ctxenc {
+
+enum class Bottleneck {
+  Channelwise,  // paper: channel-wise FC (m*n^4 weights) + stride-1 conv
+  Dense         // released code: 4x4 conv to an nbottleneck vector + 4x4 up-conv
+};
+enum class OutputRegion {
+  Center,  // predict the central (S/2)x(S/2) patch (released center model)
+  Full     // predict the whole SxS image (random-region / free-form training)
+};
+enum class Precision { FP32, BF16 };
+enum class MaskKind { Center, RandomBlock, RandomRegion, FreeForm };
+
+// Architecture. Everything needed to rebuild a generator/discriminator pair.
+struct ModelConfig {
+  int image_size = 128;                  // input side S in px; power of two, >= 32
+  int channels = 3;                      // image channels (RGB)
+  int nef = 64;                          // encoder base width (first conv)
+  int ngf = 64;                          // decoder base width
+  int ndf = 64;                          // discriminator base width
+  Bottleneck bottleneck = Bottleneck::Dense;  // released code's default
+  int nbottleneck = 4000;                // dense bottleneck width
+  OutputRegion output = OutputRegion::Center;
+  int overlap = 4;                       // center model: overlap ring width in px
+  bool mask_channel = false;             // feed the hole mask as an extra input channel
+  bool global_discriminator = false;     // D judges the whole image instead of the predicted region
+  std::array<float, 3> fill_mean = {117.f / 255.f, 104.f / 255.f, 123.f / 255.f};  // hole fill, RGB in [0,1]
+
+  int num_down() const;          // encoder stride-2 layers: log2(S/4)
+  int output_size() const;       // side of the generator output
+  int output_offset() const;     // top-left of the output region in the input
+  int discriminator_input() const;  // side of the image D sees
+  void validate() const;         // throws UsageError on an impossible config
+};
+
+// Mask generation (see masks.h for the strategies).
+struct MaskConfig {
+  MaskKind kind = MaskKind::Center;
+  double hole_ratio = 0.25;      // target fraction of the image that is hole
+  double ratio_spread = 0.05;    // random-region: per-mask ratio ~ U[r - s, r + s]
+};
+
+// Data augmentation and loading.
+struct DataConfig {
+  std::string path;              // folder (recursive), Paris layout, class tree, or a .txt file list
+  double min_crop = 0.3;         // random crop side as a fraction of the short side: U[min_crop, 1]
+  double max_aspect = 1.5;       // crop aspect jitter: w/h in [1/max_aspect, max_aspect]
+  bool hflip = true;             // random horizontal flip
+  int loader_threads = 0;        // decoding threads; 0 = hardware concurrency
+  int prefetch_batches = 4;      // batches decoded ahead (bounds memory)
+  int64_t cache_mb = 1024;       // decoded-image cache; 0 disables
+  int max_short_side = 512;      // decoded images are first downscaled to this short side
+};
+
+// One training run.
+struct TrainConfig {
+  ModelConfig model;
+  DataConfig data;
+  MaskConfig mask;
+  std::string out_dir;           // run dir: checkpoint.ctx, log.jsonl, samples/
+  int batch_size = 64;
+  int64_t steps = 20000;         // total optimizer steps (G and D each)
+  double lr = 2e-4;              // Adam learning rate (D, and G before g_lr_mult)
+  double beta1 = 0.5;            // Adam beta1
+  double g_lr_mult = 1.0;        // generator lr multiplier (released code: 10)
+  double lambda_rec = 0.999;     // reconstruction weight
+  double lambda_adv = 0.001;     // adversarial weight (0 disables D)
+  double overlap_weight = 10.0;  // loss weight of the overlap ring
+  uint64_t seed = 0;             // everything random derives from this
+  int threads = 0;               // intra-op threads; 0 = hardware concurrency
+  Precision precision = Precision::FP32;
+  int64_t log_every = 10;        // steps between log.jsonl lines
+  int64_t save_every = 500;      // steps between checkpoints
+  int64_t sample_every = 1000;   // steps between sample grids (0 = never)
+};
+
+const char* to_string(Bottleneck b);
+const char* to_string(OutputRegion o);
+const char* to_string(Precision p);
+const char* to_string(MaskKind k);
+Bottleneck parse_bottleneck(const std::string& s);
+OutputRegion parse_output_region(const std::string& s);
+Precision parse_precision(const std::string& s);
+MaskKind parse_mask_kind(const std::string& s);
+
+void to_json(nlohmann::json& j, const ModelConfig& c);
+void from_json(const nlohmann::json& j, ModelConfig& c);
+void to_json(nlohmann::json& j, const MaskConfig& c);
+void from_json(const nlohmann::json& j, MaskConfig& c);
+void to_json(nlohmann::json& j, const DataConfig& c);
+void from_json(const nlohmann::json& j, DataConfig& c);
+void to_json(nlohmann::json& j, const TrainConfig& c);
+void from_json(const nlohmann::json& j, TrainConfig& c);
+
+// Intra-op threads: n > 0 sets n, n == 0 uses std::thread::hardware_concurrency().
+// libtorch defaults to 1 thread on this platform, so every entry point calls this.
+void set_threads(int n);
+
+}  // namespace ctxenc

@@ -1,0 +1,46 @@
+// ctxenc/errors.h — the library's exception types and the exit code each maps to.
+// The library throws; only the CLI boundary catches, prints one line and exits.
+#pragma once
+#include <stdexcept>
+#include <string>
+
+namespace ctxenc {
+
+// Process exit codes, one per failure class (documented in README and `ctxenc --help`).
+enum ExitCode : int {
+  kExitOk = 0,
+  kExitInternal = 1,     // a bug or an unexpected library failure
+  kExitUsage = 2,        // bad flags or flag values
+  kExitInput = 3,        // missing/unreadable/non-image input, bad mask
+  kExitModel = 4,        // checkpoint missing, truncated, foreign or inconsistent
+  kExitOutput = 5,       // output cannot be written
+  kExitData = 6,         // dataset empty or unusable
+  kExitTooLarge = 7,     // image above the configured pixel limit
+  kExitInterrupted = 130 // SIGINT/SIGTERM; state was saved where that applies
+};
+
+class Error : public std::runtime_error {
+ public:
+  Error(ExitCode code, const std::string& msg) : std::runtime_error(msg), code_(code) {}
+  ExitCode code() const { return code_; }
+
+ private:
+  ExitCode code_;
+};
+
+struct UsageError : Error { explicit UsageError(const std::string& m) : Error(kExitUsage, m) {} };
+struct InputError : Error { explicit InputError(const std::string& m) : Error(kExitInput, m) {} };
+struct ModelFileError : Error { explicit ModelFileError(const std::string& m) : Error(kExitModel, m) {} };
+struct OutputError : Error { explicit OutputError(const std::string& m) : Error(kExitOutput, m) {} };
+struct DataError : Error { explicit DataError(const std::string& m) : Error(kExitData, m) {} };
+struct TooLargeError : Error { explicit TooLargeError(const std::string& m) : Error(kExitTooLarge, m) {} };
+struct InterruptedError : Error { explicit InterruptedError(const std::string& m) : Error(kExitInterrupted, m) {} };
+
+// Writes `bytes` to `path` atomically: a temp file beside it, fsync, rename.
+// A crash leaves either the old file or the new one, never a partial file.
+void write_file_atomic(const std::string& path, const std::string& bytes);
+
+// Reads a whole file; throws an Error with code `on_error` if it cannot.
+std::string read_file(const std::string& path, ExitCode on_error = kExitInput);
+
+}  // namespace ctxenc

@@ -1,0 +1,64 @@
+// ctxenc/inpaint.h — filling holes in user photos with a trained generator.
+// Torch-free interface: images are cv::Mat CV_8UC3 RGB, masks CV_8UC1 with
+// non-zero = hole. Known pixels of the result are the input's, bit for bit.
+#pragma once
+#include <memory>
+#include <string>
+
+#include <opencv2/core.hpp>
+
+#include "ctxenc/config.h"
+
+namespace ctxenc {
+
+enum class InpaintStrategy {
+  Crop,    // per hole: a context window around it, resized to the model size (default)
+  Resize,  // the whole image resized to the model size once
+  Full     // the image processed at native resolution in model-size tiles
+};
+enum class Blend {
+  None,     // paste the prediction as is
+  Feather,  // carry the colour mismatch at the hole border smoothly into the hole
+  Poisson   // OpenCV seamlessClone (gradient-domain), as GLCIC post-processes
+};
+
+const char* to_string(InpaintStrategy s);
+const char* to_string(Blend b);
+InpaintStrategy parse_strategy(const std::string& s);
+Blend parse_blend(const std::string& s);
+
+struct InpaintOptions {
+  InpaintStrategy strategy = InpaintStrategy::Crop;  // how holes map onto model windows
+  Blend blend = Blend::Feather;                      // seam treatment
+  double context = 2.0;        // crop: window side / hole bounding-box side (>= 1.2)
+  int threads = 0;             // intra-op threads; 0 = hardware concurrency
+  Precision precision = Precision::FP32;
+};
+
+struct InpaintReport {
+  int holes = 0;           // connected hole regions filled
+  int windows = 0;         // generator windows run
+  double hole_ratio = 0;   // fraction of the image that was hole
+};
+
+class Inpainter {
+ public:
+  // Loads and checks a model file or checkpoint; throws ModelFileError.
+  Inpainter(const std::string& model_path, const InpaintOptions& opt);
+  ~Inpainter();
+  Inpainter(Inpainter&&) noexcept;
+
+  // image: CV_8UC3 RGB; mask: CV_8UC1 same size, non-zero = hole.
+  cv::Mat inpaint(const cv::Mat& image, const cv::Mat& mask, InpaintReport* report = nullptr) const;
+
+  // The model's own center hole for an image of this size (`--mask center`).
+  cv::Mat center_mask(int width, int height) const;
+
+  const ModelConfig& model_config() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace ctxenc

@@ -1,0 +1,30 @@
+// ctxenc/masks.h — hole-mask strategies: the paper's central region, random
+// blocks and random regions, plus DeepFill-v2-style free-form strokes.
+// Every generator is a pure function of (config, size, seed), so masks are
+// reproducible per sample. Masks are CV_8UC1, 255 = hole, 0 = known.
+#pragma once
+#include <cstdint>
+
+#include <opencv2/core.hpp>
+
+#include "ctxenc/config.h"
+
+namespace ctxenc {
+
+// center:        the central rectangle covering hole_ratio (64x64 of 128x128 at 0.25).
+// random-block:  overlapping rectangles at random positions until hole_ratio is
+//                reached; the last one is shrunk so the ratio lands on target.
+// random-region: smooth noise (uniform noise on a coarse grid, bicubic upscale)
+//                thresholded at its own quantile, so each mask covers exactly a
+//                ratio drawn from U[hole_ratio - spread, hole_ratio + spread].
+// free-form:     brush strokes (random angles, lengths, widths) until hole_ratio
+//                is reached; the last segment is shortened to land on target.
+cv::Mat generate_mask(const MaskConfig& cfg, int width, int height, uint64_t seed);
+
+// Fraction of non-zero pixels.
+double hole_ratio(const cv::Mat& mask);
+
+// Deterministic 64-bit mixing of a seed with up to three indices (SplitMix64).
+uint64_t mix_seed(uint64_t seed, uint64_t a, uint64_t b = 0, uint64_t c = 0);
+
+}  // namespace ctxenc

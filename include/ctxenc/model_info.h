@@ -1,0 +1,13 @@
+// ctxenc/model_info.h — torch-free summary of a model file or checkpoint.
+#pragma once
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+namespace ctxenc {
+
+// {file, kind, step, model, generator_parameters, [discriminator_parameters],
+//  [dtype], [train]}. Loads and checks the whole file; throws ModelFileError.
+nlohmann::json describe_model_file(const std::string& path);
+
+}  // namespace ctxenc

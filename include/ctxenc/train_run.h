@@ -1,0 +1,47 @@
+// ctxenc/train_run.h — a whole training run in a run directory:
+//   RUN_DIR/config.json     the TrainConfig as started
+//   RUN_DIR/log.jsonl       one JSON line per log_every steps (+ events)
+//   RUN_DIR/checkpoint.ctx  latest checkpoint (atomic; resumable)
+//   RUN_DIR/model.ctxm      generator-only model file, written at the end
+//   RUN_DIR/samples/        input | output | original grids every sample_every steps
+// The library reports progress through callbacks; the CLI draws the bar.
+#pragma once
+#include <functional>
+#include <string>
+
+#include "ctxenc/config.h"
+
+namespace ctxenc {
+
+struct TrainProgress {
+  int64_t step = 0;          // steps completed
+  int64_t total_steps = 0;
+  int64_t first_step = 0;    // step the run (re)started from
+  double loss_d = 0, loss_adv = 0, loss_rec = 0, loss_g = 0;
+  double images_per_s = 0;   // since (re)start
+  double elapsed_s = 0;      // since (re)start
+};
+
+struct TrainCallbacks {
+  std::function<void(const TrainProgress&)> on_step;    // after every step
+  std::function<void(const std::string&)> on_message;   // warnings and events, one line each
+  std::function<bool()> should_stop;                    // polled every step (e.g. SIGINT)
+  bool primary = true;  // rank 0 of a data-parallel run: only it logs and saves
+};
+
+struct TrainResult {
+  int64_t step = 0;
+  bool interrupted = false;
+  std::string checkpoint;  // path of the last checkpoint written
+  std::string model;       // path of the model file (empty if interrupted)
+  double images_per_s = 0;
+  int64_t skipped_files = 0;
+};
+
+// Runs (or, with resume, continues from RUN_DIR/checkpoint.ctx) a training run.
+TrainResult run_training(const TrainConfig& cfg, bool resume, const TrainCallbacks& cb = {});
+
+// The config stored in RUN_DIR/checkpoint.ctx (for `train --resume`).
+TrainConfig resume_config(const std::string& run_dir);
+
+}  // namespace ctxenc

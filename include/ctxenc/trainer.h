@@ -1,0 +1,66 @@
+// ctxenc/trainer.h — one context-encoder training state (G, D, two Adams, step)
+// and its step: a discriminator update, then a generator update, per batch.
+// Between each backward pass and its optimizer step a GradientHook may run:
+// that is where a data-parallel wrapper all-reduces gradients.
+#pragma once
+#include <functional>
+#include <string>
+
+#include <torch/torch.h>
+
+#include "ctxenc/config.h"
+#include "ctxenc/model.h"
+#include "ctxenc/runtime.h"
+
+namespace ctxenc {
+
+struct StepStats {
+  double loss_d = 0;    // discriminator BCE, real + fake
+  double loss_adv = 0;  // generator adversarial BCE
+  double loss_rec = 0;  // masked L2 over the hole (ring weighted)
+  double loss_g = 0;    // lambda_rec * loss_rec + lambda_adv * loss_adv
+  double d_real = 0;    // mean D probability on real regions
+  double d_fake = 0;    // mean D probability on generated regions
+};
+
+// Called with the network whose gradients are complete, before its optimizer step.
+using GradientHook = std::function<void(torch::nn::Module& net)>;
+
+class Trainer {
+ public:
+  explicit Trainer(const TrainConfig& cfg);  // fresh: weights from cfg.seed
+
+  // images [B, C, S, S] in [-1, 1]; holes [B, 1, S, S], 1 = hole. The center
+  // model ignores holes and uses its fixed center hole with overlap ring.
+  StepStats train_step(const torch::Tensor& images, const torch::Tensor& holes);
+
+  // Eval-mode prediction composited into the images: [B, C, S, S].
+  torch::Tensor inpaint(const torch::Tensor& images, const torch::Tensor& holes);
+
+  // Checkpoint: G, D, both optimizers, step, RNG state and the full config.
+  void save_checkpoint(const std::string& path) const;
+  // Restores a checkpoint written by a trainer with the same model config.
+  void load_checkpoint(const std::string& path);
+
+  void set_gradient_hook(GradientHook hook) { hook_ = std::move(hook); }
+  int64_t step() const { return step_; }
+  const TrainConfig& config() const { return cfg_; }
+  Generator& generator() { return g_; }
+  Discriminator& discriminator() { return d_; }
+
+ private:
+  torch::Tensor holes_for(const torch::Tensor& holes, int64_t batch) const;
+
+  TrainConfig cfg_;
+  Generator g_{nullptr};
+  Discriminator d_{nullptr};
+  std::unique_ptr<torch::optim::Adam> opt_g_, opt_d_;
+  torch::Tensor center_hole_;  // [1, 1, S, S] for the center model
+  GradientHook hook_;
+  int64_t step_ = 0;
+};
+
+// Reads the TrainConfig stored in a checkpoint (for --resume).
+TrainConfig read_checkpoint_config(const std::string& path);
+
+}  // namespace ctxenc

@@ -1,0 +1,277 @@
+// dataset.cpp — dataset layouts, augmentation, and the prefetching TrainLoader.
+#include "ctxenc/dataset.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <random>
+
+#include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
+
+#include "ctxenc/errors.h"
+#include "ctxenc/image_io.h"
+#include "ctxenc/masks.h"
+
+namespace ctxenc {
+namespace fs = std::filesystem;
+namespace {
+
+bool is_image_file(const fs::path& p) {
+  std::string ext = p.extension().string();
+  std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return std::tolower(c); });
+  return ext == ".jpg" || ext == ".jpeg" || ext == ".png" || ext == ".webp" || ext == ".bmp";
+}
+
+std::vector<std::string> scan_folder(const fs::path& dir) {
+  std::vector<std::string> out;
+  std::error_code ec;
+  for (auto it = fs::recursive_directory_iterator(dir, fs::directory_options::follow_directory_symlink |
+                                                           fs::directory_options::skip_permission_denied, ec);
+       !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
+    if (it->is_regular_file(ec) && is_image_file(it->path())) out.push_back(it->path().string());
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+std::vector<std::string> read_list(const fs::path& list) {
+  std::ifstream in(list);
+  if (!in) throw DataError("cannot read file list '" + list.string() + "'");
+  std::vector<std::string> out;
+  std::string line;
+  while (std::getline(in, line)) {
+    line.erase(0, line.find_first_not_of(" \t\r"));
+    line.erase(line.find_last_not_of(" \t\r") + 1);
+    if (line.empty() || line[0] == '#') continue;
+    fs::path p(line);
+    out.push_back((p.is_absolute() ? p : list.parent_path() / p).string());
+  }
+  return out;
+}
+
+double uniform01(std::mt19937_64& rng) { return static_cast<double>(rng() >> 11) * (1.0 / 9007199254740992.0); }
+
+}  // namespace
+
+DatasetFiles list_dataset(const std::string& path, Split split) {
+  std::error_code ec;
+  const fs::path p(path);
+  if (path.empty()) throw DataError("no dataset given (--data DIR)");
+  if (!fs::exists(p, ec)) throw DataError("dataset '" + path + "' does not exist");
+  DatasetFiles out;
+  const char* split_name = split == Split::Train ? "train" : "val";
+  if (fs::is_regular_file(p, ec)) {
+    out = {read_list(p), "list"};
+  } else if (fs::is_directory(p / "paris_train_original", ec) || fs::is_directory(p / "paris_eval_gt", ec)) {
+    out = {scan_folder(p / (split == Split::Train ? "paris_train_original" : "paris_eval_gt")), "paris"};
+  } else if (fs::is_directory(p / "train", ec) && fs::is_directory(p / "val", ec)) {
+    out = {scan_folder(p / split_name), "split"};
+  } else {
+    out = {scan_folder(p), "folder"};
+  }
+  if (out.files.empty())
+    throw DataError("dataset '" + path + "' (" + out.layout + " layout, " + split_name +
+                    " split) holds no .jpg/.png/.webp/.bmp images");
+  return out;
+}
+
+cv::Mat augment_crop(const cv::Mat& rgb, const DataConfig& cfg, int size, uint64_t rng_seed) {
+  std::mt19937_64 rng(rng_seed);
+  const int w = rgb.cols, h = rgb.rows;
+  const double short_side = std::min(w, h);
+  const double f = cfg.min_crop + (1.0 - cfg.min_crop) * uniform01(rng);
+  const double log_a = std::log(std::max(1.0, cfg.max_aspect)) * (2.0 * uniform01(rng) - 1.0);
+  const double a = std::exp(log_a);
+  const int cw = std::clamp(static_cast<int>(std::lround(f * short_side * std::sqrt(a))), 1, w);
+  const int ch = std::clamp(static_cast<int>(std::lround(f * short_side / std::sqrt(a))), 1, h);
+  const int x = static_cast<int>(uniform01(rng) * (w - cw + 1)) % (w - cw + 1);
+  const int y = static_cast<int>(uniform01(rng) * (h - ch + 1)) % (h - ch + 1);
+  const bool flip = cfg.hflip && uniform01(rng) < 0.5;
+  cv::Mat out;
+  const bool shrink = cw >= size && ch >= size;
+  cv::resize(rgb(cv::Rect(x, y, cw, ch)), out, cv::Size(size, size), 0, 0,
+             shrink ? cv::INTER_AREA : cv::INTER_LINEAR);
+  if (flip) cv::flip(out, out, 1);
+  return out;
+}
+
+// ---- TrainLoader -------------------------------------------------------------
+
+struct TrainLoader::Slot {
+  int64_t step = -1;     // batch this slot produces
+  torch::Tensor images;  // [B, S, S, C] float32 (NHWC == channels_last of [B, C, S, S])
+  torch::Tensor holes;   // [B, 1, S, S] float32
+  int done = 0;          // samples written
+};
+
+TrainLoader::TrainLoader(std::vector<std::string> files, const DataConfig& data, const MaskConfig& mask,
+                         int image_size, int batch_size, uint64_t seed, int64_t first_step, WarnFn warn)
+    : files_(std::move(files)), data_(data), mask_(mask), size_(image_size), batch_(batch_size),
+      seed_(seed), warn_(std::move(warn)), next_sample_(first_step * batch_size), next_step_(first_step) {
+  if (files_.empty()) throw DataError("the dataset holds no images");
+  if (batch_ < 1) throw UsageError("batch size must be positive");
+  const int prefetch = std::max(1, data_.prefetch_batches);
+  for (int i = 0; i < prefetch; ++i) {
+    auto s = std::make_unique<Slot>();
+    s->step = first_step + i;
+    s->images = torch::empty({batch_, size_, size_, 3});
+    s->holes = torch::empty({batch_, 1, size_, size_});
+    slots_.push_back(std::move(s));
+  }
+  int n = data_.loader_threads > 0 ? data_.loader_threads
+                                   : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  for (int i = 0; i < n; ++i) threads_.emplace_back([this] { worker(); });
+}
+
+TrainLoader::~TrainLoader() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stop_ = true;
+  }
+  cv_.notify_all();
+  for (auto& t : threads_) t.join();
+}
+
+Batch TrainLoader::next() {
+  std::unique_lock<std::mutex> lock(mu_);
+  Slot& slot = *slots_[static_cast<size_t>(next_step_) % slots_.size()];
+  cv_.wait(lock, [&] { return error_ || (slot.step == next_step_ && slot.done == batch_); });
+  if (error_) std::rethrow_exception(error_);
+  Batch b;
+  b.step = next_step_;
+  b.images = slot.images.permute({0, 3, 1, 2});  // [B, C, S, S], channels_last memory
+  b.holes = slot.holes;
+  slot.images = torch::empty({batch_, size_, size_, 3});
+  slot.holes = torch::empty({batch_, 1, size_, size_});
+  slot.done = 0;
+  slot.step += static_cast<int64_t>(slots_.size());
+  ++next_step_;
+  lock.unlock();
+  cv_.notify_all();
+  return b;
+}
+
+LoaderStats TrainLoader::stats() const {
+  return {samples_.load(), decoded_.load(), skipped_.load(), busy_ns_.load() * 1e-9};
+}
+
+void TrainLoader::worker() {
+  try {
+    for (;;) {
+      const int64_t g = next_sample_.fetch_add(1);
+      const int64_t step = g / batch_;
+      const int k = static_cast<int>(g % batch_);
+      Slot& slot = *slots_[static_cast<size_t>(step) % slots_.size()];
+      {
+        std::unique_lock<std::mutex> lock(mu_);
+        cv_.wait(lock, [&] { return stop_ || slot.step == step; });
+        if (stop_) return;
+      }
+      const auto t0 = std::chrono::steady_clock::now();
+      produce_sample(slot, step, k);
+      busy_ns_ += std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - t0).count();
+      ++samples_;
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        if (++slot.done == batch_) cv_.notify_all();
+      }
+    }
+  } catch (...) {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!error_) error_ = std::current_exception();
+    cv_.notify_all();
+  }
+}
+
+void TrainLoader::produce_sample(Slot& slot, int64_t step, int k) {
+  const int64_t g = step * batch_ + k;  // absolute sample index
+  cv::Mat img = image_for(g);
+  cv::Mat crop = augment_crop(img, data_, size_, mix_seed(seed_, static_cast<uint64_t>(g), 1));
+  cv::Mat mask = generate_mask(mask_, size_, size_, mix_seed(seed_, static_cast<uint64_t>(g), 2));
+  // Slot tensors are written at disjoint offsets by different workers.
+  cv::Mat dst_img(size_, size_, CV_32FC3, slot.images[k].data_ptr<float>());
+  crop.convertTo(dst_img, CV_32FC3, 1.0, -127.5);  // exact: 255 -> 1.0, 0 -> -1.0
+  dst_img /= 127.5;
+  cv::Mat dst_hole(size_, size_, CV_32FC1, slot.holes[k].data_ptr<float>());
+  mask.convertTo(dst_hole, CV_32FC1, 1.0 / 255.0);
+}
+
+size_t TrainLoader::file_at(int64_t epoch, size_t pos) {
+  std::lock_guard<std::mutex> lock(cache_mu_);
+  auto it = perms_.find(epoch);
+  if (it == perms_.end()) {
+    std::vector<size_t> perm(files_.size());
+    for (size_t i = 0; i < perm.size(); ++i) perm[i] = i;
+    std::mt19937_64 rng(mix_seed(seed_, static_cast<uint64_t>(epoch), 3));
+    for (size_t i = perm.size(); i > 1; --i) std::swap(perm[i - 1], perm[rng() % i]);  // Fisher-Yates
+    it = perms_.emplace(epoch, std::move(perm)).first;
+    while (perms_.size() > 4) perms_.erase(perms_.begin());
+  }
+  return it->second[pos];
+}
+
+cv::Mat TrainLoader::image_for(int64_t g) {
+  const int64_t n = static_cast<int64_t>(files_.size());
+  const int64_t epoch = g / n;
+  for (int64_t tries = 0; tries < n; ++tries) {
+    const size_t idx = file_at(epoch, static_cast<size_t>((g + tries) % n));
+    cv::Mat img = decode_cached(idx);
+    if (!img.empty()) return img;
+  }
+  throw DataError("no image of the dataset could be decoded");
+}
+
+cv::Mat TrainLoader::decode_cached(size_t i) {
+  {
+    std::lock_guard<std::mutex> lock(cache_mu_);
+    if (bad_.count(i)) return {};
+    auto it = cache_.find(i);
+    if (it != cache_.end()) return it->second;
+  }
+  cv::Mat img;
+  std::string why;
+  try {
+    const ImageInfo info = probe_image(files_[i]);
+    int flags = cv::IMREAD_COLOR;
+    const int short_side = std::min(info.width, info.height);
+    // JPEG can decode at 1/2, 1/4, 1/8 scale for almost free.
+    if (info.format == "jpeg" && data_.max_short_side > 0) {
+      if (short_side >= 8 * data_.max_short_side) flags = cv::IMREAD_REDUCED_COLOR_8;
+      else if (short_side >= 4 * data_.max_short_side) flags = cv::IMREAD_REDUCED_COLOR_4;
+      else if (short_side >= 2 * data_.max_short_side) flags = cv::IMREAD_REDUCED_COLOR_2;
+    }
+    cv::Mat bgr = cv::imread(files_[i], flags);
+    if (bgr.empty()) throw InputError("cannot decode");
+    const int s = std::min(bgr.cols, bgr.rows);
+    if (data_.max_short_side > 0 && s > data_.max_short_side) {
+      const double r = static_cast<double>(data_.max_short_side) / s;
+      cv::resize(bgr, bgr, cv::Size(std::max(1, static_cast<int>(std::lround(bgr.cols * r))),
+                                    std::max(1, static_cast<int>(std::lround(bgr.rows * r)))),
+                 0, 0, cv::INTER_AREA);
+    }
+    cv::cvtColor(bgr, img, cv::COLOR_BGR2RGB);
+    ++decoded_;
+  } catch (const std::exception& e) {
+    why = e.what();
+  }
+  std::lock_guard<std::mutex> lock(cache_mu_);
+  if (img.empty()) {
+    if (!bad_.count(i)) {
+      bad_[i] = true;
+      ++skipped_;
+      if (warn_) warn_("skipping unreadable image '" + files_[i] + "': " + why);
+    }
+    return {};
+  }
+  const int64_t bytes = static_cast<int64_t>(img.total() * img.elemSize());
+  if (cache_bytes_ + bytes <= data_.cache_mb * (int64_t{1} << 20) && !cache_.count(i)) {
+    cache_.emplace(i, img);
+    cache_bytes_ += bytes;
+  }
+  return img;
+}
+
+}  // namespace ctxenc

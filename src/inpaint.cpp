@@ -1,0 +1,354 @@
+// inpaint.cpp — filling arbitrary holes in photos of any size with a trained
+// generator: hole regions -> model-size windows (crop / resize / full-tile
+// strategies, coarse-to-fine for large holes), then seam blending.
+#include "ctxenc/inpaint.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include <opencv2/imgproc.hpp>
+#include <opencv2/photo.hpp>
+
+#include "ctxenc/checkpoint.h"
+#include "ctxenc/errors.h"
+#include "ctxenc/holes.h"
+#include "ctxenc/runtime.h"
+
+namespace ctxenc {
+namespace {
+
+// Smooth provisional fill of hole pixels (push-pull over an image pyramid), so
+// hole content never leaks into a window's context before the model fills it.
+cv::Mat push_pull_fill(const cv::Mat& rgb, const cv::Mat& hole) {
+  // Level 0: colours premultiplied by a known-weight (1 known, 0 hole).
+  cv::Mat img, w, w3;
+  rgb.convertTo(img, CV_32FC3);
+  cv::Mat(hole == 0).convertTo(w, CV_32FC1, 1.0 / 255.0);
+  cv::merge(std::vector<cv::Mat>{w, w, w}, w3);
+  std::vector<cv::Mat> vals{img.mul(w3)}, weights{w};
+  // Push: halve until 1x1, averaging premultiplied colours and weights.
+  while (vals.back().cols > 1 || vals.back().rows > 1) {
+    cv::Mat v, ww;
+    const cv::Size half((vals.back().cols + 1) / 2, (vals.back().rows + 1) / 2);
+    cv::resize(vals.back(), v, half, 0, 0, cv::INTER_AREA);
+    cv::resize(weights.back(), ww, half, 0, 0, cv::INTER_AREA);
+    vals.push_back(v);
+    weights.push_back(ww);
+  }
+  // Pull: coarse to fine, top up each level's missing weight from the level above.
+  cv::Mat up_v = vals.back(), up_w = weights.back();
+  for (int l = static_cast<int>(vals.size()) - 2; l >= 0; --l) {
+    cv::Mat coarse_v, coarse_w, a3;
+    cv::resize(up_v, coarse_v, vals[l].size(), 0, 0, cv::INTER_LINEAR);
+    cv::resize(up_w, coarse_w, vals[l].size(), 0, 0, cv::INTER_LINEAR);
+    cv::Mat missing = 1.0 - cv::min(weights[l], 1.0);
+    cv::merge(std::vector<cv::Mat>{missing, missing, missing}, a3);
+    up_v = vals[l] + coarse_v.mul(a3);
+    up_w = weights[l] + coarse_w.mul(missing);
+  }
+  cv::Mat safe = cv::max(up_w, 1e-6), safe3, filled, filled8;
+  cv::merge(std::vector<cv::Mat>{safe, safe, safe}, safe3);
+  filled = up_v / safe3;
+  filled.convertTo(filled8, CV_8UC3);
+  cv::Mat out = rgb.clone();
+  filled8.copyTo(out, hole);
+  return out;
+}
+
+// A square window, possibly reaching past the image border (reflect padding).
+cv::Mat crop_reflect(const cv::Mat& img, const cv::Rect& r) {
+  const cv::Rect inside = r & cv::Rect(0, 0, img.cols, img.rows);
+  const int top = inside.y - r.y, left = inside.x - r.x;
+  const int bottom = r.y + r.height - (inside.y + inside.height);
+  const int right = r.x + r.width - (inside.x + inside.width);
+  if (top == 0 && left == 0 && bottom == 0 && right == 0) return img(r).clone();
+  cv::Mat out;
+  if (inside.area() == 0) {  // window entirely outside: should not happen; replicate nearest edge
+    return cv::Mat(r.size(), img.type(), cv::Scalar::all(0));
+  }
+  const int border = (inside.width > 1 && inside.height > 1) ? cv::BORDER_REFLECT_101 : cv::BORDER_REPLICATE;
+  cv::copyMakeBorder(img(inside), out, top, bottom, left, right, border);
+  return out;
+}
+
+}  // namespace
+
+const char* to_string(InpaintStrategy s) {
+  return s == InpaintStrategy::Crop ? "crop" : s == InpaintStrategy::Resize ? "resize" : "full";
+}
+const char* to_string(Blend b) { return b == Blend::None ? "none" : b == Blend::Feather ? "feather" : "poisson"; }
+InpaintStrategy parse_strategy(const std::string& s) {
+  if (s == "crop") return InpaintStrategy::Crop;
+  if (s == "resize") return InpaintStrategy::Resize;
+  if (s == "full") return InpaintStrategy::Full;
+  throw UsageError("unknown strategy '" + s + "' (expected crop|resize|full)");
+}
+Blend parse_blend(const std::string& s) {
+  if (s == "none") return Blend::None;
+  if (s == "feather") return Blend::Feather;
+  if (s == "poisson") return Blend::Poisson;
+  throw UsageError("unknown blend '" + s + "' (expected none|feather|poisson)");
+}
+
+struct Inpainter::Impl {
+  InpaintOptions opt;
+  mutable LoadedGenerator model;  // forward() is non-const in libtorch
+  int S = 0;          // model input side
+  int hole_side = 0;  // side of the square the model can fill (center model: S/2 - 2*overlap)
+
+  // One model window: `rect` in image coordinates (square, may pass the border).
+  struct Window {
+    cv::Rect rect;
+    cv::Rect cell;            // image pixels this window is responsible for
+    bool cell_scope = false;  // model hole = unfilled pixels of the cell only; the rest
+                              // of the window (e.g. a coarse fill) counts as context
+  };
+
+  // Runs the generator on windows of `work`, whose unfilled hole is `remaining`,
+  // and pastes results into `work` for hole pixels inside each window's cell.
+  void run_windows(cv::Mat& work, cv::Mat& remaining, const std::vector<Window>& windows) const;
+  cv::Mat blend(const cv::Mat& original, const cv::Mat& filled, const cv::Mat& hole) const;
+};
+
+Inpainter::Inpainter(const std::string& model_path, const InpaintOptions& opt) : impl_(std::make_unique<Impl>()) {
+  if (opt.context < 1.2) throw UsageError("--context must be >= 1.2");
+  set_threads(opt.threads);
+  impl_->opt = opt;
+  impl_->model = load_generator(model_path);
+  to_channels_last(*impl_->model.generator);
+  const ModelConfig& mc = impl_->model.config;
+  impl_->S = mc.image_size;
+  impl_->hole_side = mc.output == OutputRegion::Center ? mc.output_size() - 2 * mc.overlap : mc.image_size;
+}
+Inpainter::~Inpainter() = default;
+Inpainter::Inpainter(Inpainter&&) noexcept = default;
+
+const ModelConfig& Inpainter::model_config() const { return impl_->model.config; }
+
+cv::Mat Inpainter::center_mask(int width, int height) const {
+  // The model's own hole scaled to the image: central square of side hole_side/S.
+  cv::Mat m = cv::Mat::zeros(height, width, CV_8UC1);
+  const double f = static_cast<double>(impl_->model.config.output == OutputRegion::Center ? impl_->hole_side
+                                                                                          : impl_->S / 2) /
+                   impl_->S;
+  const int w = std::max(1, static_cast<int>(std::lround(width * f)));
+  const int h = std::max(1, static_cast<int>(std::lround(height * f)));
+  m(cv::Rect((width - w) / 2, (height - h) / 2, w, h)).setTo(255);
+  return m;
+}
+
+void Inpainter::Impl::run_windows(cv::Mat& work, cv::Mat& remaining, const std::vector<Window>& windows) const {
+  const ModelConfig& mc = model.config;
+  torch::NoGradGuard no_grad;
+  for (const Window& win : windows) {
+    cv::Mat scope = remaining;
+    if (win.cell_scope) {
+      scope = cv::Mat::zeros(remaining.size(), CV_8UC1);
+      const cv::Rect c = win.cell & cv::Rect(0, 0, remaining.cols, remaining.rows);
+      remaining(c).copyTo(scope(c));
+    }
+    cv::Mat patch = crop_reflect(work, win.rect), hole_patch = crop_reflect(scope, win.rect);
+    cv::Mat small, small_hole;
+    const bool shrink = win.rect.width > S;
+    cv::resize(patch, small, cv::Size(S, S), 0, 0, shrink ? cv::INTER_AREA : cv::INTER_CUBIC);
+    // A model pixel is hole if any image pixel under it is (area > 0).
+    cv::resize(hole_patch, small_hole, cv::Size(S, S), 0, 0, shrink ? cv::INTER_AREA : cv::INTER_NEAREST);
+    auto images = to_model_range(torch::from_blob(small.data, {1, S, S, 3}, torch::kUInt8).clone());
+    auto holes = torch::from_blob(small_hole.data, {1, 1, S, S}, torch::kUInt8).gt(0).to(torch::kFloat32);
+    if (mc.output == OutputRegion::Center) holes = center_hole(mc);
+    torch::Tensor out;
+    {
+      PrecisionGuard precision(opt.precision);
+      auto pred = model.generator->forward(generator_input(mc, images, holes)).to(torch::kFloat32);
+      out = composite(mc, images, holes, pred);  // [1, C, S, S]
+    }
+    auto rgb = out.add(1.0).mul(127.5).permute({0, 2, 3, 1}).contiguous();  // [1, S, S, C] float in [0, 255]
+    cv::Mat pred_small(S, S, CV_32FC3, rgb.data_ptr<float>());
+    cv::Mat pred_full;
+    cv::resize(pred_small, pred_full, win.rect.size(), 0, 0, shrink ? cv::INTER_CUBIC : cv::INTER_AREA);
+    // Paste into hole pixels of the cell (clipped to the image).
+    const cv::Rect cell = win.cell & cv::Rect(0, 0, work.cols, work.rows);
+    for (int y = cell.y; y < cell.y + cell.height; ++y) {
+      uchar* m = remaining.ptr<uchar>(y);
+      cv::Vec3b* w = work.ptr<cv::Vec3b>(y);
+      const cv::Vec3f* p = pred_full.ptr<cv::Vec3f>(y - win.rect.y);
+      for (int x = cell.x; x < cell.x + cell.width; ++x) {
+        if (!m[x]) continue;
+        const cv::Vec3f& v = p[x - win.rect.x];
+        for (int c = 0; c < 3; ++c) w[x][c] = cv::saturate_cast<uchar>(v[c]);
+        m[x] = 0;
+      }
+    }
+  }
+}
+
+cv::Mat Inpainter::Impl::blend(const cv::Mat& original, const cv::Mat& filled, const cv::Mat& hole) const {
+  if (opt.blend == Blend::None) return filled;
+  if (opt.blend == Blend::Poisson) {
+    // seamlessClone needs the region away from the border: pad, clone per hole, crop.
+    const int pad = 8;
+    cv::Mat src, dst, m;
+    cv::copyMakeBorder(filled, src, pad, pad, pad, pad, cv::BORDER_REFLECT_101);
+    cv::copyMakeBorder(original, dst, pad, pad, pad, pad, cv::BORDER_REFLECT_101);
+    cv::copyMakeBorder(hole, m, pad, pad, pad, pad, cv::BORDER_CONSTANT, cv::Scalar(0));
+    cv::Mat grown;
+    cv::dilate(m, grown, cv::getStructuringElement(cv::MORPH_RECT, cv::Size(5, 5)));
+    cv::Mat labels, stats, centroids;
+    const int n = cv::connectedComponentsWithStats(grown, labels, stats, centroids, 8, CV_32S);
+    cv::Mat out = dst.clone();
+    for (int i = 1; i < n; ++i) {
+      cv::Mat comp = (labels == i);
+      cv::Rect bb(stats.at<int>(i, cv::CC_STAT_LEFT), stats.at<int>(i, cv::CC_STAT_TOP),
+                  stats.at<int>(i, cv::CC_STAT_WIDTH), stats.at<int>(i, cv::CC_STAT_HEIGHT));
+      // OpenCV places the mask's bounding box centred at p, with the centre
+      // computed as min + (max - min) / 2 on inclusive bounds.
+      cv::Point p(bb.x + (bb.width - 1) / 2, bb.y + (bb.height - 1) / 2);
+      cv::Mat cloned;
+      cv::seamlessClone(src, out, comp, p, cloned, cv::NORMAL_CLONE);
+      cloned.copyTo(out, comp);
+    }
+    return out(cv::Rect(pad, pad, original.cols, original.rows)).clone();
+  }
+  // Feather: the colour step between each border hole pixel and its known
+  // neighbours is spread smoothly into the hole and fades out over `band` px.
+  cv::Mat known = (hole == 0), inner_border, dist;
+  cv::Mat dil;
+  cv::dilate(known, dil, cv::getStructuringElement(cv::MORPH_RECT, cv::Size(3, 3)));
+  inner_border = dil & hole;
+  cv::distanceTransform(hole, dist, cv::DIST_L2, 3);
+  cv::Mat of, ff, kf;
+  original.convertTo(of, CV_32FC3);
+  filled.convertTo(ff, CV_32FC3);
+  known.convertTo(kf, CV_32FC1, 1.0 / 255.0);
+  cv::Mat kf3;
+  cv::merge(std::vector<cv::Mat>{kf, kf, kf}, kf3);
+  cv::Mat nb_sum, nb_cnt;
+  cv::blur(of.mul(kf3), nb_sum, cv::Size(3, 3));
+  cv::blur(kf, nb_cnt, cv::Size(3, 3));
+  cv::Mat cnt3;
+  cv::merge(std::vector<cv::Mat>{nb_cnt, nb_cnt, nb_cnt}, cnt3);
+  cv::Mat neighbour_mean = nb_sum / cv::max(cnt3, 1e-6);
+  cv::Mat step = cv::Mat::zeros(of.size(), CV_32FC3);
+  cv::Mat(neighbour_mean - ff).copyTo(step, inner_border);
+  cv::Mat bf;
+  inner_border.convertTo(bf, CV_32FC1, 1.0 / 255.0);
+  double max_d = 0;
+  cv::minMaxLoc(dist, nullptr, &max_d);
+  const double band = std::clamp(max_d * 0.5, 2.0, 24.0);
+  const int k = 2 * static_cast<int>(std::ceil(band)) + 1;
+  cv::Mat step_s, w_s;
+  cv::GaussianBlur(step, step_s, cv::Size(k, k), band / 2);
+  cv::GaussianBlur(bf, w_s, cv::Size(k, k), band / 2);
+  cv::Mat ws3;
+  cv::merge(std::vector<cv::Mat>{w_s, w_s, w_s}, ws3);
+  cv::Mat offset = step_s / cv::max(ws3, 1e-6);
+  cv::Mat alpha;
+  cv::Mat ramp = 1.0 - dist / band;
+  alpha = cv::max(ramp, 0.0);
+  cv::Mat a3;
+  cv::merge(std::vector<cv::Mat>{alpha, alpha, alpha}, a3);
+  cv::Mat res = ff + offset.mul(a3);
+  cv::Mat out = filled.clone();
+  cv::Mat res8;
+  res.convertTo(res8, CV_8UC3);
+  res8.copyTo(out, hole);
+  return out;
+}
+
+cv::Mat Inpainter::inpaint(const cv::Mat& image, const cv::Mat& mask_in, InpaintReport* report) const {
+  const Impl& I = *impl_;
+  if (image.empty() || image.type() != CV_8UC3) throw InputError("inpaint expects an 8-bit RGB image");
+  if (image.cols < 8 || image.rows < 8)
+    throw InputError("image is " + std::to_string(image.cols) + "x" + std::to_string(image.rows) +
+                     "; at least 8x8 pixels are needed for context");
+  if (mask_in.size() != image.size()) throw InputError("mask and image sizes differ");
+  cv::Mat hole = mask_in > 0;
+  const double ratio = static_cast<double>(cv::countNonZero(hole)) / static_cast<double>(hole.total());
+  InpaintReport rep;
+  rep.hole_ratio = ratio;
+  if (ratio == 0.0) {
+    if (report) *report = rep;
+    return image.clone();
+  }
+  if (ratio == 1.0) throw InputError("the mask covers the whole image; there is no context to inpaint from");
+
+  cv::Mat work = push_pull_fill(image, hole);
+  cv::Mat remaining = hole.clone();
+  cv::Mat labels, stats, centroids;
+  const int n = cv::connectedComponentsWithStats(hole, labels, stats, centroids, 8, CV_32S);
+  rep.holes = n - 1;
+  const int S = I.S;
+  const int cell_native = std::max(1, I.model.config.output == OutputRegion::Center
+                                          ? I.hole_side
+                                          : static_cast<int>(std::floor(S / I.opt.context)));
+
+  // Square window of side `side` centred on rect r's centre.
+  auto window_around = [](const cv::Rect& r, int side) {
+    const int cx = r.x + r.width / 2, cy = r.y + r.height / 2;
+    return cv::Rect(cx - side / 2, cy - side / 2, side, side);
+  };
+  // Native-resolution tiles over a hole bounding box (strategy full, and the
+  // fine pass of coarse-to-fine).
+  auto tiles = [&](const cv::Rect& bb, bool cell_scope) {
+    std::vector<Impl::Window> w;
+    for (int y = bb.y; y < bb.y + bb.height; y += cell_native)
+      for (int x = bb.x; x < bb.x + bb.width; x += cell_native) {
+        cv::Rect cell(x, y, cell_native, cell_native);
+        w.push_back({window_around(cell, S), cell, cell_scope});
+      }
+    return w;
+  };
+
+  if (I.opt.strategy == InpaintStrategy::Resize) {
+    // Whole image squeezed to the model size once; then the crop path for any
+    // hole the center model cannot reach from there.
+    cv::Mat small, small_hole;
+    cv::resize(work, small, cv::Size(S, S), 0, 0, cv::INTER_AREA);
+    cv::resize(remaining, small_hole, cv::Size(S, S), 0, 0, cv::INTER_AREA);
+    cv::Mat small_remaining = small_hole > 0;
+    I.run_windows(small, small_remaining, {{cv::Rect(0, 0, S, S), cv::Rect(0, 0, S, S), false}});
+    ++rep.windows;
+    cv::Mat big;
+    cv::resize(small, big, image.size(), 0, 0, cv::INTER_CUBIC);
+    cv::Mat filled_small = (small_hole > 0) & (small_remaining == 0), filled_big;
+    cv::resize(filled_small, filled_big, image.size(), 0, 0, cv::INTER_NEAREST);
+    cv::Mat take = filled_big & remaining;
+    big.copyTo(work, take);
+    remaining.setTo(0, take);
+  }
+  for (int i = 1; i < n; ++i) {
+    cv::Rect bb(stats.at<int>(i, cv::CC_STAT_LEFT), stats.at<int>(i, cv::CC_STAT_TOP),
+                stats.at<int>(i, cv::CC_STAT_WIDTH), stats.at<int>(i, cv::CC_STAT_HEIGHT));
+    if (cv::countNonZero(remaining(bb)) == 0) continue;
+    std::vector<Impl::Window> windows;
+    const int extent = std::max(bb.width, bb.height);
+    if (I.opt.strategy == InpaintStrategy::Full) {
+      windows = tiles(bb, /*cell_scope=*/false);
+    } else {
+      // One window in which the hole's box fills 1/context of the side (full
+      // model) or fits the center model's hole square; never below model size.
+      const double scale = I.model.config.output == OutputRegion::Center
+                               ? static_cast<double>(S) / I.hole_side * 1.02
+                               : I.opt.context;
+      const int side = std::max(S, static_cast<int>(std::ceil(extent * scale)));
+      windows.push_back({window_around(bb, side), bb, /*cell_scope=*/false});
+      // Coarse-to-fine: a window shrunk by more than 2x loses detail; after the
+      // coarse fill, native-resolution tiles redo the hole with it as context.
+      if (side > 2 * S) {
+        cv::Mat coarse_remaining = remaining.clone();
+        I.run_windows(work, coarse_remaining, windows);
+        rep.windows += 1;
+        windows = tiles(bb, /*cell_scope=*/true);
+      }
+    }
+    I.run_windows(work, remaining, windows);
+    rep.windows += static_cast<int>(windows.size());
+  }
+  cv::Mat blended = I.blend(image, work, hole);
+  cv::Mat out = image.clone();
+  blended.copyTo(out, hole);  // known pixels stay the input's, bit for bit
+  if (report) *report = rep;
+  return out;
+}
+
+}  // namespace ctxenc

@@ -1,0 +1,181 @@
+// model.cpp — construction and forward passes of the context encoder networks.
+#include "ctxenc/model.h"
+
+namespace ctxenc {
+namespace nn = torch::nn;
+
+namespace {
+constexpr double kLeakySlope = 0.2;
+constexpr int kBottleneckSide = 4;  // every encoder ends at a 4x4 map
+}  // namespace
+
+std::vector<int> encoder_channels(const ModelConfig& cfg) {
+  // Widths end at nef*8 and double towards it: 128 -> {64, 64, 128, 256, 512}.
+  const int n = cfg.num_down();
+  std::vector<int> ch;
+  for (int i = 0; i < n; ++i) ch.push_back(cfg.nef << std::max(0, i - (n - 4)));
+  return ch;
+}
+
+std::vector<int> decoder_channels(const ModelConfig& cfg) {
+  // log2(out/4) up-convs: ngf*4, ngf*2, ngf, ngf, ..., then the image channels.
+  int k = 0;
+  while ((kBottleneckSide << k) < cfg.output_size()) ++k;
+  std::vector<int> ch;
+  for (int j = 0; j + 1 < k; ++j) ch.push_back(cfg.ngf << std::max(0, 2 - j));
+  ch.push_back(cfg.channels);
+  return ch;
+}
+
+// ---- blocks --------------------------------------------------------------
+
+DownBlockImpl::DownBlockImpl(int in_channels, int out_channels, bool batch_norm) {
+  conv = register_module("conv", nn::Conv2d(nn::Conv2dOptions(in_channels, out_channels, /*kernel_size=*/4)
+                                                .stride(2).padding(1).bias(false)));
+  if (batch_norm) bn = register_module("bn", nn::BatchNorm2d(out_channels));
+}
+
+torch::Tensor DownBlockImpl::forward(torch::Tensor x) {
+  x = conv(x);
+  if (bn) x = bn(x);
+  torch::leaky_relu_(x, kLeakySlope);
+  return x;
+}
+
+UpBlockImpl::UpBlockImpl(int in_channels, int out_channels, bool last) {
+  conv = register_module("conv", nn::ConvTranspose2d(nn::ConvTranspose2dOptions(in_channels, out_channels,
+                                                                                /*kernel_size=*/4)
+                                                         .stride(2).padding(1).bias(false)));
+  if (!last) bn = register_module("bn", nn::BatchNorm2d(out_channels));
+}
+
+torch::Tensor UpBlockImpl::forward(torch::Tensor x) {
+  x = conv(x);
+  if (!bn) return torch::tanh(x);
+  return bn(x).relu_();
+}
+
+// ---- bottlenecks -----------------------------------------------------------
+
+ChannelwiseFCImpl::ChannelwiseFCImpl(int channels_, int side_) : channels(channels_), side(side_) {
+  weight = register_parameter("weight", torch::randn({channels, side * side, side * side}) * 0.02);
+}
+
+torch::Tensor ChannelwiseFCImpl::forward(torch::Tensor x) {
+  const auto B = x.size(0);
+  auto v = x.reshape({B, channels, side * side}).transpose(0, 1);  // [m, B, n*n]
+  auto y = torch::bmm(v, weight);                                  // [m, B, n*n]
+  return y.transpose(0, 1).reshape({B, channels, side, side});
+}
+
+ChannelwiseBottleneckImpl::ChannelwiseBottleneckImpl(int channels, int side, int out_channels) {
+  fc = register_module("fc", ChannelwiseFC(channels, side));
+  mix = register_module("mix", nn::Conv2d(nn::Conv2dOptions(channels, out_channels, /*kernel_size=*/1)
+                                              .stride(1).bias(false)));
+  bn = register_module("bn", nn::BatchNorm2d(out_channels));
+}
+
+torch::Tensor ChannelwiseBottleneckImpl::forward(torch::Tensor x) {
+  return bn(mix(fc(x))).relu_();
+}
+
+DenseBottleneckImpl::DenseBottleneckImpl(int channels_, int side_, int nbottleneck_, int out_channels_)
+    : channels(channels_), side(side_), nbottleneck(nbottleneck_), out_channels(out_channels_) {
+  encode_weight = register_parameter("encode_weight", torch::randn({nbottleneck, channels * side * side}) * 0.02);
+  decode_weight = register_parameter("decode_weight", torch::randn({nbottleneck, out_channels * side * side}) * 0.02);
+  bn_code = register_module("bn_code", nn::BatchNorm1d(nbottleneck));
+  bn_out = register_module("bn_out", nn::BatchNorm2d(out_channels));
+}
+
+torch::Tensor DenseBottleneckImpl::forward(torch::Tensor x) {
+  const auto B = x.size(0);
+  // NCHW flattening order matches the [nb, C, 4, 4] conv weight.
+  auto flat = x.contiguous().view({B, channels * side * side});                       // [B, C*16]
+  auto code = torch::mm(flat, encode_weight.t());            // [B, nb]
+  code = bn_code(code);
+  torch::leaky_relu_(code, kLeakySlope);
+  auto out = torch::mm(code, decode_weight);               // [B, out*16]
+  out = out.view({B, out_channels, side, side}).contiguous(torch::MemoryFormat::ChannelsLast);
+  return bn_out(out).relu_();
+}
+
+// ---- generator / discriminator ------------------------------------------------
+
+GeneratorImpl::GeneratorImpl(const ModelConfig& cfg_) : cfg(cfg_) {
+  cfg.validate();
+  encoder = nn::Sequential();
+  int in = cfg.channels + (cfg.mask_channel ? 1 : 0);
+  bool first = true;
+  for (int out : encoder_channels(cfg)) {
+    encoder->push_back(DownBlock(in, out, /*batch_norm=*/!first));
+    in = out;
+    first = false;
+  }
+  register_module("encoder", encoder);
+  const int bottleneck_out = cfg.ngf * 8;
+  if (cfg.bottleneck == Bottleneck::Dense)
+    dense = register_module("bottleneck", DenseBottleneck(in, kBottleneckSide, cfg.nbottleneck, bottleneck_out));
+  else
+    channelwise = register_module("bottleneck", ChannelwiseBottleneck(in, kBottleneckSide, bottleneck_out));
+  decoder = nn::Sequential();
+  in = bottleneck_out;
+  auto dec = decoder_channels(cfg);
+  for (size_t j = 0; j < dec.size(); ++j) {
+    decoder->push_back(UpBlock(in, dec[j], /*last=*/j + 1 == dec.size()));
+    in = dec[j];
+  }
+  register_module("decoder", decoder);
+}
+
+torch::Tensor GeneratorImpl::forward(torch::Tensor x) {
+  x = encoder->forward(x);  // [B, 512, 4, 4]
+  x = dense ? dense(x) : channelwise(x);
+  return decoder->forward(x);
+}
+
+DiscriminatorImpl::DiscriminatorImpl(const ModelConfig& cfg_) : cfg(cfg_) {
+  cfg.validate();
+  features = nn::Sequential();
+  int in = cfg.channels;
+  for (int side = cfg.discriminator_input(), i = 0; side > kBottleneckSide; side /= 2, ++i) {
+    const int out = cfg.ndf << std::min(i, 3);
+    features->push_back(DownBlock(in, out, /*batch_norm=*/i > 0));
+    in = out;
+  }
+  register_module("features", features);
+  classifier = register_module("classifier", nn::Conv2d(nn::Conv2dOptions(in, 1, /*kernel_size=*/4)
+                                                            .stride(1).padding(0).bias(false)));
+}
+
+torch::Tensor DiscriminatorImpl::forward(torch::Tensor x) {
+  return classifier(features->forward(x)).view({-1});  // [B]
+}
+
+// ---- utilities -----------------------------------------------------------------
+
+void init_weights(nn::Module& m) {
+  torch::NoGradGuard no_grad;
+  for (auto& item : m.named_parameters(/*recurse=*/true)) {
+    const auto& name = item.key();
+    auto& p = item.value();
+    const bool is_bn = name.find("bn") != std::string::npos;
+    const bool is_bias = name.size() >= 4 && name.compare(name.size() - 4, 4, "bias") == 0;
+    if (is_bias) p.zero_();
+    else if (is_bn) p.normal_(1.0, 0.02);
+    else p.normal_(0.0, 0.02);
+  }
+}
+
+int64_t count_parameters(const nn::Module& m) {
+  int64_t n = 0;
+  for (const auto& p : m.parameters(/*recurse=*/true)) n += p.numel();
+  return n;
+}
+
+void to_channels_last(nn::Module& m) {
+  torch::NoGradGuard no_grad;
+  for (auto& p : m.parameters(/*recurse=*/true))
+    if (p.dim() == 4) p.set_data(p.contiguous(torch::MemoryFormat::ChannelsLast));
+}
+
+}  // namespace ctxenc

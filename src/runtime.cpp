@@ -1,0 +1,34 @@
+// runtime.cpp — process-wide runtime settings: threads and the bf16 autocast scope.
+#include <thread>
+
+#include <ATen/Parallel.h>
+#include <ATen/autocast_mode.h>
+
+#include "ctxenc/runtime.h"
+#include "ctxenc/errors.h"
+
+namespace ctxenc {
+
+void set_threads(int n) {
+  if (n < 0) throw UsageError("--threads must be >= 0 (0 = all cores)");
+  if (n == 0) n = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  at::set_num_threads(n);  // also sets OpenMP threads, which OpenBLAS shares
+}
+
+PrecisionGuard::PrecisionGuard(Precision p)
+    : enabled_(p == Precision::BF16), prev_enabled_(at::autocast::is_cpu_enabled()),
+      prev_dtype_(at::autocast::get_autocast_cpu_dtype()) {
+  if (!enabled_) return;
+  at::autocast::set_autocast_cpu_dtype(at::kBFloat16);
+  at::autocast::set_cpu_enabled(true);
+  at::autocast::increment_nesting();
+}
+
+PrecisionGuard::~PrecisionGuard() {
+  if (!enabled_) return;
+  if (at::autocast::decrement_nesting() == 0) at::autocast::clear_cache();
+  at::autocast::set_cpu_enabled(prev_enabled_);
+  at::autocast::set_autocast_cpu_dtype(prev_dtype_);
+}
+
+}  // namespace ctxenc

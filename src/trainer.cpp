@@ -1,0 +1,173 @@
+// trainer.cpp — the G/D training step, inference on a batch, and checkpoints.
+#include "ctxenc/trainer.h"
+
+#include "ctxenc/checkpoint.h"
+#include "ctxenc/errors.h"
+#include "ctxenc/holes.h"
+#include "ctxenc/losses.h"
+
+namespace ctxenc {
+
+Trainer::Trainer(const TrainConfig& cfg) : cfg_(cfg) {
+  cfg_.model.validate();
+  if (cfg_.batch_size < 2) throw UsageError("batch size must be at least 2 (BatchNorm needs a batch)");
+  torch::manual_seed(cfg_.seed);
+  g_ = Generator(cfg_.model);
+  d_ = Discriminator(cfg_.model);
+  init_weights(*g_);
+  init_weights(*d_);
+  to_channels_last(*g_);
+  to_channels_last(*d_);
+  opt_g_ = std::make_unique<torch::optim::Adam>(
+      g_->parameters(), torch::optim::AdamOptions(cfg_.lr * cfg_.g_lr_mult).betas({cfg_.beta1, 0.999}));
+  opt_d_ = std::make_unique<torch::optim::Adam>(
+      d_->parameters(), torch::optim::AdamOptions(cfg_.lr).betas({cfg_.beta1, 0.999}));
+  center_hole_ = center_hole(cfg_.model);
+}
+
+torch::Tensor Trainer::holes_for(const torch::Tensor& holes, int64_t batch) const {
+  if (cfg_.model.output == OutputRegion::Center) return center_hole_.expand({batch, 1, -1, -1});
+  return holes;
+}
+
+StepStats Trainer::train_step(const torch::Tensor& images_in, const torch::Tensor& holes_in) {
+  const ModelConfig& mc = cfg_.model;
+  const int64_t B = images_in.size(0);
+  auto images = images_in.contiguous(torch::MemoryFormat::ChannelsLast);
+  auto holes = holes_for(holes_in, B);
+  g_->train();
+  d_->train();
+  PrecisionGuard precision(cfg_.precision);
+
+  auto input = generator_input(mc, images, holes);  // [B, C(+1), S, S]
+  auto pred = g_->forward(input);                    // [B, C, out, out]
+  auto target = crop_output_region(mc, images);      // [B, C, out, out]
+  // What D sees: the predicted region (center: the raw prediction, as the
+  // released code does; full output: composited), or the whole image.
+  auto fake_view = [&](const torch::Tensor& p) {
+    if (mc.global_discriminator || mc.output == OutputRegion::Full) return composite(mc, images, holes, p);
+    return p;
+  };
+  auto real_view = mc.global_discriminator ? images : target;
+
+  StepStats st;
+  const bool adversarial = cfg_.lambda_adv > 0;
+  if (adversarial) {
+    opt_d_->zero_grad();
+    auto logit_real = d_->forward(real_view.contiguous(torch::MemoryFormat::ChannelsLast));
+    auto logit_fake = d_->forward(fake_view(pred.detach()).contiguous(torch::MemoryFormat::ChannelsLast));
+    auto loss_d = adversarial_loss(logit_real, true) + adversarial_loss(logit_fake, false);
+    loss_d.backward();
+    if (hook_) hook_(*d_);
+    opt_d_->step();
+    st.loss_d = loss_d.item<double>();
+    st.d_real = torch::sigmoid(logit_real.detach().to(torch::kFloat32)).mean().item<double>();
+    st.d_fake = torch::sigmoid(logit_fake.detach().to(torch::kFloat32)).mean().item<double>();
+  }
+
+  opt_g_->zero_grad();
+  auto hole_out = crop_output_region(mc, holes);
+  auto weights = reconstruction_weights(mc, holes, cfg_.overlap_weight);
+  auto loss_rec = reconstruction_loss(pred, target, weights, hole_out);
+  auto loss_g = cfg_.lambda_rec * loss_rec;
+  torch::Tensor loss_adv;
+  if (adversarial) {
+    loss_adv = adversarial_loss(d_->forward(fake_view(pred).contiguous(torch::MemoryFormat::ChannelsLast)), true);
+    loss_g = loss_g + cfg_.lambda_adv * loss_adv;
+  }
+  loss_g.backward();
+  if (hook_) hook_(*g_);
+  opt_g_->step();
+
+  st.loss_rec = loss_rec.item<double>();
+  st.loss_adv = adversarial ? loss_adv.item<double>() : 0.0;
+  st.loss_g = loss_g.item<double>();
+  ++step_;
+  return st;
+}
+
+torch::Tensor Trainer::inpaint(const torch::Tensor& images, const torch::Tensor& holes_in) {
+  torch::NoGradGuard no_grad;
+  auto holes = holes_for(holes_in, images.size(0));
+  g_->eval();
+  torch::Tensor pred;
+  {
+    PrecisionGuard precision(cfg_.precision);
+    pred = g_->forward(generator_input(cfg_.model, images, holes)).to(torch::kFloat32);
+  }
+  g_->train();
+  return composite(cfg_.model, images, holes, pred);
+}
+
+namespace {
+std::string rng_state_bytes() {
+  torch::serialize::OutputArchive a;
+  a.write("cpu", at::detail::getDefaultCPUGenerator().get_state());
+  std::ostringstream ss;
+  a.save_to(ss);
+  return ss.str();
+}
+void restore_rng_state(const std::string& bytes) {
+  torch::serialize::InputArchive a;
+  std::istringstream ss(bytes);
+  a.load_from(ss);
+  torch::Tensor state;
+  a.read("cpu", state);
+  at::Generator gen = at::detail::getDefaultCPUGenerator();
+  std::lock_guard<std::mutex> lock(gen.mutex());
+  gen.set_state(state);
+}
+}  // namespace
+
+void Trainer::save_checkpoint(const std::string& path) const {
+  ContainerFile f;
+  f.header = {{"kind", "checkpoint"}, {"model", cfg_.model}, {"train", cfg_}, {"step", step_},
+              {"dtype", "fp32"}};
+  f.sections["generator"] = module_to_bytes(*g_);
+  f.sections["discriminator"] = module_to_bytes(*d_);
+  f.sections["opt_g"] = optimizer_to_bytes(*opt_g_);
+  f.sections["opt_d"] = optimizer_to_bytes(*opt_d_);
+  f.sections["rng"] = rng_state_bytes();
+  write_container(path, f);
+}
+
+void Trainer::load_checkpoint(const std::string& path) {
+  ContainerFile f = read_container(path);
+  const std::string what = "'" + path + "'";
+  if (f.header.value("kind", "") != "checkpoint")
+    throw ModelFileError(what + " is a model file, not a training checkpoint (it has no optimizer state)");
+  ModelConfig stored;
+  try {
+    stored = f.header.at("model").get<ModelConfig>();
+  } catch (const std::exception& e) {
+    throw ModelFileError(what + " has an unreadable model config");
+  }
+  if (nlohmann::json(stored) != nlohmann::json(cfg_.model))
+    throw ModelFileError(what + " was trained with a different model config: " + nlohmann::json(stored).dump());
+  for (const char* s : {"generator", "discriminator", "opt_g", "opt_d", "rng"})
+    if (!f.sections.count(s)) throw ModelFileError(what + " lacks its '" + std::string(s) + "' section");
+  module_from_bytes(*g_, f.sections["generator"], what);
+  module_from_bytes(*d_, f.sections["discriminator"], what);
+  to_channels_last(*g_);
+  to_channels_last(*d_);
+  optimizer_from_bytes(*opt_g_, f.sections["opt_g"], what);
+  optimizer_from_bytes(*opt_d_, f.sections["opt_d"], what);
+  try {
+    restore_rng_state(f.sections["rng"]);
+  } catch (const c10::Error&) {
+    throw ModelFileError(what + ": RNG state does not load");
+  }
+  step_ = f.header.value("step", int64_t{0});
+}
+
+TrainConfig read_checkpoint_config(const std::string& path) {
+  ContainerFile f = read_container(path);
+  if (!f.header.contains("train")) throw ModelFileError("'" + path + "' holds no training config");
+  try {
+    return f.header.at("train").get<TrainConfig>();
+  } catch (const nlohmann::json::exception& e) {
+    throw ModelFileError("'" + path + "' has an unreadable training config");
+  }
+}
+
+}  // namespace ctxenc

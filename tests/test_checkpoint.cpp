@@ -1,0 +1,167 @@
+// test_checkpoint.cpp — save/load round trips (bit-exact), resume exactness,
+// and every kind of bad model file.
+#include <gtest/gtest.h>
+
+#include <fstream>
+
+#include "ctxenc/checkpoint.h"
+#include "ctxenc/errors.h"
+#include "ctxenc/holes.h"
+#include "ctxenc/trainer.h"
+#include "test_util.h"
+
+using namespace ctxenc;
+using ctxenc::test::TempDir;
+using ctxenc::test::tiny_model;
+
+namespace {
+TrainConfig tiny_train(Bottleneck b = Bottleneck::Channelwise) {
+  TrainConfig t;
+  t.model = tiny_model(32, b);
+  t.batch_size = 4;
+  return t;
+}
+std::pair<torch::Tensor, torch::Tensor> batch(uint64_t seed) {
+  torch::manual_seed(seed);
+  return {torch::rand({4, 3, 32, 32}) * 2 - 1, (torch::rand({4, 1, 32, 32}) > 0.7).to(torch::kFloat32)};
+}
+void expect_same_weights(torch::nn::Module& a, torch::nn::Module& b) {
+  auto pa = a.named_parameters(), pb = b.named_parameters();
+  ASSERT_EQ(pa.size(), pb.size());
+  for (const auto& p : pa) EXPECT_TRUE(torch::equal(p.value(), pb[p.key()])) << p.key();
+  auto ba = a.named_buffers(), bb = b.named_buffers();
+  for (const auto& p : ba) EXPECT_TRUE(torch::equal(p.value(), bb[p.key()])) << p.key();
+}
+}  // namespace
+
+TEST(Checkpoint, ModelFileSaveLoadForwardIsBitExact) {
+  for (auto b : {Bottleneck::Channelwise, Bottleneck::Dense}) {
+    TempDir dir;
+    TrainConfig t = tiny_train(b);
+    Trainer trainer(t);
+    auto [img, hole] = batch(1);
+    trainer.train_step(img, hole);  // non-trivial BN statistics
+    save_model_file(dir / "m.ctxm", trainer.generator(), trainer.step(), {});
+    LoadedGenerator g = load_generator(dir / "m.ctxm");
+    EXPECT_EQ(g.step, 1);
+    torch::NoGradGuard ng;
+    trainer.generator()->eval();
+    auto x = generator_input(t.model, img, center_hole(t.model).expand({4, 1, 32, 32}));
+    EXPECT_TRUE(torch::equal(trainer.generator()->forward(x), g.generator->forward(x))) << to_string(b);
+  }
+}
+
+TEST(Checkpoint, Bf16ModelFileIsHalfSizeAndClose) {
+  TempDir dir;
+  TrainConfig t = tiny_train();
+  t.model.image_size = 64;
+  Trainer trainer(t);
+  save_model_file(dir / "f32.ctxm", trainer.generator(), 0, {}, torch::kFloat32);
+  save_model_file(dir / "bf16.ctxm", trainer.generator(), 0, {}, torch::kBFloat16);
+  const auto s32 = std::filesystem::file_size(dir / "f32.ctxm"), s16 = std::filesystem::file_size(dir / "bf16.ctxm");
+  EXPECT_LT(s16, s32 * 0.6);
+  LoadedGenerator g = load_generator(dir / "bf16.ctxm");
+  for (const auto& p : trainer.generator()->named_parameters())
+    EXPECT_TRUE(torch::allclose(p.value(), g.generator->named_parameters()[p.key()], 1e-2, 1e-3)) << p.key();
+}
+
+TEST(Checkpoint, ResumeContinuesExactlyWhereItStopped) {
+  TempDir dir;
+  TrainConfig t = tiny_train();
+  Trainer straight(t);
+  for (uint64_t s = 0; s < 5; ++s) {
+    auto [img, hole] = batch(100 + s);
+    straight.train_step(img, hole);
+  }
+  Trainer first(t);
+  for (uint64_t s = 0; s < 3; ++s) {
+    auto [img, hole] = batch(100 + s);
+    first.train_step(img, hole);
+  }
+  first.save_checkpoint(dir / "c.ctx");
+  TrainConfig other = t;
+  other.seed = 999;  // different init: everything must come from the file
+  Trainer resumed(other);
+  resumed.load_checkpoint(dir / "c.ctx");
+  EXPECT_EQ(resumed.step(), 3);
+  for (uint64_t s = 3; s < 5; ++s) {
+    auto [img, hole] = batch(100 + s);
+    resumed.train_step(img, hole);
+  }
+  expect_same_weights(*straight.generator(), *resumed.generator());
+  expect_same_weights(*straight.discriminator(), *resumed.discriminator());
+}
+
+TEST(Checkpoint, MissingFileIsAClearError) {
+  try {
+    load_generator("/nonexistent/model.ctxm");
+    FAIL();
+  } catch (const ModelFileError& e) {
+    EXPECT_NE(std::string(e.what()).find("/nonexistent/model.ctxm"), std::string::npos);
+  }
+}
+
+TEST(Checkpoint, ForeignFileIsRejected) {
+  TempDir dir;
+  std::ofstream(dir / "foreign.ctxm") << "\x89PNG\r\n\x1a\nnot a model at all";
+  EXPECT_THROW(load_generator(dir / "foreign.ctxm"), ModelFileError);
+  // A plain torch archive is foreign too.
+  torch::nn::Linear lin(2, 2);
+  torch::save(lin, dir / "torch.pt");
+  try {
+    load_generator(dir / "torch.pt");
+    FAIL();
+  } catch (const ModelFileError& e) {
+    EXPECT_NE(std::string(e.what()).find("not a ctxenc model"), std::string::npos) << e.what();
+  }
+}
+
+TEST(Checkpoint, TruncatedFileIsRejectedAtEveryLength) {
+  TempDir dir;
+  TrainConfig t = tiny_train();
+  Trainer trainer(t);
+  trainer.save_checkpoint(dir / "c.ctx");
+  std::ifstream in(dir / "c.ctx", std::ios::binary);
+  std::string bytes((std::istreambuf_iterator<char>(in)), {});
+  for (size_t len : {size_t{0}, size_t{5}, size_t{20}, bytes.size() / 3, bytes.size() - 1}) {
+    std::ofstream(dir / "t.ctx", std::ios::binary) << bytes.substr(0, len);
+    EXPECT_THROW(load_generator(dir / "t.ctx"), ModelFileError) << len;
+  }
+  // A flipped byte in the payload fails the checksum.
+  std::string corrupt = bytes;
+  corrupt[corrupt.size() - 100] ^= 0x40;
+  std::ofstream(dir / "x.ctx", std::ios::binary) << corrupt;
+  EXPECT_THROW(load_generator(dir / "x.ctx"), ModelFileError);
+}
+
+TEST(Checkpoint, ShapesThatDisagreeWithTheStoredConfigAreRejected) {
+  TempDir dir;
+  ModelConfig small = tiny_model(32, Bottleneck::Dense);
+  ModelConfig big = small;
+  big.nbottleneck = 48;
+  Generator g_small(small);
+  // Header claims nbottleneck 48, tensors are from nbottleneck 32.
+  ContainerFile f;
+  f.header = {{"kind", "model"}, {"model", big}, {"step", 0}};
+  f.sections["generator"] = module_to_bytes(*g_small);
+  write_container(dir / "lie.ctxm", f);
+  try {
+    load_generator(dir / "lie.ctxm");
+    FAIL();
+  } catch (const ModelFileError& e) {
+    EXPECT_NE(std::string(e.what()).find("shape"), std::string::npos) << e.what();
+  }
+  // A tensor missing entirely.
+  ContainerFile f2 = f;
+  f2.header["model"] = tiny_model(32, Bottleneck::Channelwise);
+  write_container(dir / "other.ctxm", f2);
+  EXPECT_THROW(load_generator(dir / "other.ctxm"), ModelFileError);
+}
+
+TEST(Checkpoint, ResumeRefusesADifferentModelConfig) {
+  TempDir dir;
+  Trainer a(tiny_train(Bottleneck::Channelwise));
+  a.save_checkpoint(dir / "c.ctx");
+  Trainer b(tiny_train(Bottleneck::Dense));
+  EXPECT_THROW(b.load_checkpoint(dir / "c.ctx"), ModelFileError);
+}

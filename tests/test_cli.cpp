@@ -1,0 +1,171 @@
+// test_cli.cpp — the `ctxenc` binary end to end: help, train -> info ->
+// inpaint, and every bad input giving one clear line, a distinct non-zero
+// exit code and no output file.
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include <opencv2/imgcodecs.hpp>
+
+#include "ctxenc/checkpoint.h"
+#include "ctxenc/errors.h"
+#include "ctxenc/image_io.h"
+#include "test_util.h"
+
+using namespace ctxenc;
+using ctxenc::test::photos_dir;
+using ctxenc::test::TempDir;
+using ctxenc::test::tiny_model;
+namespace fs = std::filesystem;
+
+namespace {
+struct CliRun {
+  int code;
+  std::string out, err;
+};
+CliRun ctxenc_cli(const std::string& args) {
+  TempDir d;
+  const std::string cmd = std::string(CTXENC_CLI_PATH) + " " + args + " >" + (d / "out") + " 2>" + (d / "err");
+  const int status = std::system(cmd.c_str());
+  auto slurp = [](const std::string& p) {
+    std::ifstream in(p);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    return ss.str();
+  };
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, slurp(d / "out"), slurp(d / "err")};
+}
+int lines(const std::string& s) { return static_cast<int>(std::count(s.begin(), s.end(), '\n')); }
+
+// A tiny full-output model file written through the library.
+std::string make_model(const TempDir& d, OutputRegion o = OutputRegion::Full) {
+  ModelConfig c = tiny_model(32, Bottleneck::Channelwise, o);
+  Generator g(c);
+  init_weights(*g);
+  const std::string path = d / (std::string("m_") + to_string(o) + ".ctxm");
+  save_model_file(path, g, 0, {});
+  return path;
+}
+std::string photo_png(const TempDir& d) {
+  const std::string p = d / "photo.png";
+  save_image(p, load_image_rgb(photos_dir() + "/photo3.jpg"));
+  return p;
+}
+}  // namespace
+
+TEST(Cli, EveryCommandHasHelp) {
+  for (const char* sub : {"", "train", "inpaint", "info"}) {
+    CliRun r = ctxenc_cli(std::string(sub) + " --help");
+    EXPECT_EQ(r.code, 0) << sub;
+    EXPECT_NE(r.out.find("--help"), std::string::npos) << sub;
+  }
+  EXPECT_NE(ctxenc_cli("train --help").out.find("--resume"), std::string::npos);
+  EXPECT_NE(ctxenc_cli("inpaint --help").out.find("--strategy"), std::string::npos);
+  CliRun none = ctxenc_cli("");
+  EXPECT_EQ(none.code, kExitUsage);
+  CliRun bogus = ctxenc_cli("inpaint --model x --bogus");
+  EXPECT_EQ(bogus.code, kExitUsage);
+  EXPECT_EQ(lines(bogus.err), 1) << bogus.err;
+}
+
+TEST(Cli, TrainInfoInpaintEndToEnd) {
+  TempDir d;
+  CliRun t = ctxenc_cli("train --data " + photos_dir() + " --out " + (d / "run") +
+                     " --image-size 32 --bottleneck channelwise --output full --mask free-form --nef 8 --ngf 8"
+                     " --ndf 8 --batch 4 --steps 4 --sample-every 2");
+  ASSERT_EQ(t.code, 0) << t.err;
+  EXPECT_TRUE(fs::exists(d.path / "run/model.ctxm"));
+  EXPECT_TRUE(fs::exists(d.path / "run/log.jsonl"));
+  CliRun info = ctxenc_cli("info " + (d / "run/checkpoint.ctx"));
+  ASSERT_EQ(info.code, 0) << info.err;
+  EXPECT_NE(info.out.find("step:        4"), std::string::npos) << info.out;
+  EXPECT_NE(info.out.find("parameters"), std::string::npos);
+  // Inpaint a rectangle; every known pixel must be the input's.
+  const std::string in = photo_png(d);
+  CliRun inp = ctxenc_cli("inpaint " + in + " --mask rect:20,20,30,25 --model " + (d / "run/model.ctxm") + " -o " +
+                       (d / "out.png"));
+  ASSERT_EQ(inp.code, 0) << inp.err;
+  cv::Mat a = cv::imread(in), b = cv::imread(d / "out.png");
+  ASSERT_EQ(a.size(), b.size());
+  cv::Mat known = cv::Mat::ones(a.size(), CV_8UC1) * 255;
+  known(cv::Rect(20, 20, 30, 25)).setTo(0);
+  cv::Mat diff;
+  cv::absdiff(a, b, diff);
+  cv::Mat diff_known;
+  diff.copyTo(diff_known, known);
+  EXPECT_EQ(cv::countNonZero(diff_known.reshape(1)), 0);
+  EXPECT_GT(cv::countNonZero(diff.reshape(1)), 0);
+  // Resume beyond the end continues the same run.
+  CliRun more = ctxenc_cli("train --resume --out " + (d / "run") + " --steps 6");
+  ASSERT_EQ(more.code, 0) << more.err;
+  EXPECT_NE(ctxenc_cli("info " + (d / "run/model.ctxm")).out.find("step:        6"), std::string::npos);
+}
+
+TEST(Cli, BadInputsGiveOneLineADistinctCodeAndNoOutput) {
+  TempDir d;
+  const std::string model = make_model(d), img = photo_png(d), out = d / "out.png";
+  std::ofstream(d / "notes.txt") << "not an image";
+  cv::Mat wrong_shape(10, 40, CV_8UC1, cv::Scalar(255));
+  cv::imwrite(d / "wide_mask.png", wrong_shape);
+  {
+    std::ifstream in(model, std::ios::binary);
+    std::string bytes((std::istreambuf_iterator<char>(in)), {});
+    std::ofstream(d / "truncated.ctxm", std::ios::binary) << bytes.substr(0, bytes.size() / 2);
+  }
+  ContainerFile lie;
+  ModelConfig claimed = tiny_model(32, Bottleneck::Channelwise, OutputRegion::Full);
+  claimed.ngf = 16;  // tensors below are from ngf 8
+  lie.header = {{"kind", "model"}, {"model", claimed}, {"step", 0}};
+  lie.sections["generator"] = read_container(model).sections["generator"];
+  write_container(d / "mismatch.ctxm", lie);
+
+  struct Case {
+    std::string name, args;
+    int code;
+  } cases[] = {
+      {"missing image", "inpaint " + (d / "nope.png") + " --mask center --model " + model + " -o " + out, kExitInput},
+      {"non-image", "inpaint " + (d / "notes.txt") + " --mask center --model " + model + " -o " + out, kExitInput},
+      {"mask not an image", "inpaint " + img + " --mask " + (d / "notes.txt") + " --model " + model + " -o " + out,
+       kExitInput},
+      {"mask of the wrong shape", "inpaint " + img + " --mask " + (d / "wide_mask.png") + " --model " + model +
+                                      " -o " + out, kExitInput},
+      {"missing model", "inpaint " + img + " --mask center --model " + (d / "none.ctxm") + " -o " + out, kExitModel},
+      {"foreign model", "inpaint " + img + " --mask center --model " + img + " -o " + out, kExitModel},
+      {"truncated model", "inpaint " + img + " --mask center --model " + (d / "truncated.ctxm") + " -o " + out,
+       kExitModel},
+      {"shape mismatch", "inpaint " + img + " --mask center --model " + (d / "mismatch.ctxm") + " -o " + out,
+       kExitModel},
+      {"bad rect", "inpaint " + img + " --mask rect:1,2,3 --model " + model + " -o " + out, kExitUsage},
+      {"info on a foreign file", "info " + img, kExitModel},
+      {"train without data", "train --out " + (d / "run"), kExitUsage},
+      {"train on a missing folder", "train --data " + (d / "nowhere") + " --out " + (d / "run"), kExitData},
+      {"resume without checkpoint", "train --resume --out " + (d / "empty_run"), kExitModel},
+  };
+  for (const auto& c : cases) {
+    CliRun r = ctxenc_cli(c.args);
+    EXPECT_EQ(r.code, c.code) << c.name << ": " << r.err;
+    EXPECT_EQ(lines(r.err), 1) << c.name << ": " << r.err;
+    EXPECT_EQ(r.err.rfind("ctxenc: ", 0), 0u) << c.name << ": " << r.err;
+    EXPECT_FALSE(fs::exists(out)) << c.name;
+  }
+  // The output directory holds no temp files either.
+  for (const auto& e : fs::directory_iterator(d.path))
+    EXPECT_EQ(e.path().string().find(".tmp."), std::string::npos) << e.path();
+}
+
+TEST(Cli, MaskOfAnotherResolutionIsResizedWithAWarning) {
+  TempDir d;
+  const std::string model = make_model(d), img = photo_png(d);
+  cv::Mat im = cv::imread(img);
+  cv::Mat half(im.rows / 2, im.cols / 2, CV_8UC1, cv::Scalar(0));
+  half(cv::Rect(10, 10, 8, 8)).setTo(255);
+  cv::imwrite(d / "half.png", half);
+  CliRun r = ctxenc_cli("inpaint " + img + " --mask " + (d / "half.png") + " --model " + model + " -o " + (d / "o.png"));
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.err.find("warning"), std::string::npos);
+  EXPECT_TRUE(fs::exists(d.path / "o.png"));
+}

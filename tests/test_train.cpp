@@ -1,0 +1,216 @@
+// test_train.cpp — the loader (layouts, determinism, corrupt files), a small
+// model overfitting real photos, and whole runs with interruption and resume.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
+
+#include "ctxenc/checkpoint.h"
+#include "ctxenc/dataset.h"
+#include "ctxenc/errors.h"
+#include "ctxenc/holes.h"
+#include "ctxenc/image_io.h"
+#include "ctxenc/train_run.h"
+#include "ctxenc/trainer.h"
+#include "test_util.h"
+
+using namespace ctxenc;
+using ctxenc::test::photos_dir;
+using ctxenc::test::TempDir;
+using ctxenc::test::tiny_model;
+namespace fs = std::filesystem;
+
+namespace {
+std::vector<std::string> photos() { return list_dataset(photos_dir()).files; }
+MaskConfig free_form() {
+  MaskConfig m;
+  m.kind = MaskKind::FreeForm;
+  return m;
+}
+}  // namespace
+
+TEST(Dataset, ResolvesEveryLayout) {
+  TempDir d;
+  auto files = photos();
+  ASSERT_EQ(files.size(), 8u);
+  EXPECT_EQ(list_dataset(photos_dir()).layout, "folder");
+  // train/ + val/ split folders, with an ImageNet-style class level inside.
+  fs::create_directories(d.path / "split/train/cats");
+  fs::create_directories(d.path / "split/val/dogs");
+  fs::copy_file(files[0], d.path / "split/train/cats/a.jpg");
+  fs::copy_file(files[1], d.path / "split/train/cats/b.jpg");
+  fs::copy_file(files[2], d.path / "split/val/dogs/c.jpg");
+  EXPECT_EQ(list_dataset(d / "split", Split::Train).files.size(), 2u);
+  EXPECT_EQ(list_dataset(d / "split", Split::Val).files.size(), 1u);
+  EXPECT_EQ(list_dataset(d / "split").layout, "split");
+  // Paris StreetView.
+  fs::create_directories(d.path / "paris/paris_train_original");
+  fs::create_directories(d.path / "paris/paris_eval_gt");
+  fs::copy_file(files[3], d.path / "paris/paris_train_original/x.jpg");
+  fs::copy_file(files[4], d.path / "paris/paris_eval_gt/y.jpg");
+  fs::copy_file(files[5], d.path / "paris/paris_eval_gt/z.jpg");
+  EXPECT_EQ(list_dataset(d / "paris").layout, "paris");
+  EXPECT_EQ(list_dataset(d / "paris", Split::Val).files.size(), 2u);
+  // A file list, relative to the list's folder, with comments.
+  std::ofstream(d / "paris/list.txt") << "# comment\nparis_eval_gt/y.jpg\n\n" << files[6] << "\n";
+  auto l = list_dataset(d / "paris/list.txt");
+  EXPECT_EQ(l.layout, "list");
+  ASSERT_EQ(l.files.size(), 2u);
+  EXPECT_TRUE(fs::exists(l.files[0]));
+  // Errors.
+  EXPECT_THROW(list_dataset(d / "missing"), DataError);
+  fs::create_directories(d.path / "empty");
+  EXPECT_THROW(list_dataset(d / "empty"), DataError);
+}
+
+TEST(Dataset, AugmentedCropsHaveTheModelSizeAndAreSeeded) {
+  cv::Mat img = load_image_rgb(photos()[0]);
+  DataConfig dc;
+  cv::Mat a = augment_crop(img, dc, 32, 5), b = augment_crop(img, dc, 32, 5), c = augment_crop(img, dc, 32, 6);
+  EXPECT_EQ(a.size(), cv::Size(32, 32));
+  EXPECT_EQ(cv::norm(a, b, cv::NORM_L1), 0.0);
+  EXPECT_GT(cv::norm(a, c, cv::NORM_L1), 0.0);
+}
+
+TEST(Loader, BatchesDependOnlyOnSeedAndStep) {
+  DataConfig one, three;
+  one.loader_threads = 1;
+  three.loader_threads = 3;
+  three.prefetch_batches = 2;
+  TrainLoader a(photos(), one, free_form(), 32, 5, 7, 0), b(photos(), three, free_form(), 32, 5, 7, 0);
+  std::vector<Batch> first;
+  for (int i = 0; i < 4; ++i) {
+    Batch x = a.next(), y = b.next();
+    EXPECT_EQ(x.step, i);
+    EXPECT_TRUE(torch::equal(x.images, y.images)) << i;
+    EXPECT_TRUE(torch::equal(x.holes, y.holes)) << i;
+    first.push_back(x);
+  }
+  EXPECT_FALSE(torch::equal(first[0].images, first[1].images));
+  // Starting at step 2 (a resumed run) gives batches 2 and 3 again.
+  TrainLoader c(photos(), three, free_form(), 32, 5, 7, 2);
+  EXPECT_TRUE(torch::equal(c.next().images, first[2].images));
+  EXPECT_TRUE(torch::equal(c.next().holes, first[3].holes));
+  // Value range, layout and hole ratio.
+  EXPECT_EQ(first[0].images.sizes().vec(), (std::vector<int64_t>{5, 3, 32, 32}));
+  EXPECT_TRUE(first[0].images.is_contiguous(torch::MemoryFormat::ChannelsLast));
+  EXPECT_LE(first[0].images.abs().max().item<float>(), 1.0f);
+  EXPECT_NEAR(first[0].holes.mean().item<float>(), 0.25f, 0.03f);
+}
+
+TEST(Loader, CorruptFilesAreSkippedWarnedAndCounted) {
+  TempDir d;
+  for (const auto& f : photos()) fs::copy_file(f, d.path / fs::path(f).filename());
+  std::ofstream(d / "garbage.jpg") << "this is not a jpeg";
+  std::ofstream(d / "empty.png");
+  {
+    std::ifstream in(photos()[0], std::ios::binary);
+    std::string bytes((std::istreambuf_iterator<char>(in)), {});
+    std::ofstream(d / "truncated.jpg", std::ios::binary) << bytes.substr(0, 200);
+  }
+  auto files = list_dataset(d.path.string()).files;
+  ASSERT_EQ(files.size(), 11u);
+  std::vector<std::string> warnings;
+  std::mutex mu;
+  DataConfig dc;
+  dc.loader_threads = 2;
+  TrainLoader loader(files, dc, free_form(), 32, 8, 1, 0, [&](const std::string& w) {
+    std::lock_guard<std::mutex> l(mu);
+    warnings.push_back(w);
+  });
+  for (int i = 0; i < 6; ++i) {  // 48 samples: every file is visited
+    Batch b = loader.next();
+    EXPECT_TRUE(torch::isfinite(b.images).all().item<bool>());
+  }
+  EXPECT_GE(loader.stats().skipped_files, 2);  // garbage + empty (truncated JPEGs may decode partially)
+  EXPECT_EQ(static_cast<int64_t>(warnings.size()), loader.stats().skipped_files);
+  for (const auto& w : warnings) EXPECT_NE(w.find("skipping"), std::string::npos);
+}
+
+TEST(Train, SmallModelOverfitsAHandfulOfRealPhotos) {
+  // 8 real photos, centre-cropped to 64x64, one fixed batch.
+  std::vector<torch::Tensor> imgs;
+  for (const auto& f : photos()) {
+    cv::Mat rgb = load_image_rgb(f), sq, small;
+    const int s = std::min(rgb.cols, rgb.rows);
+    cv::resize(rgb(cv::Rect((rgb.cols - s) / 2, (rgb.rows - s) / 2, s, s)), small, cv::Size(64, 64), 0, 0,
+               cv::INTER_AREA);
+    imgs.push_back(torch::from_blob(small.data, {1, 64, 64, 3}, torch::kUInt8).clone());
+  }
+  auto images = to_model_range(torch::cat(imgs));
+  TrainConfig t;
+  t.model = tiny_model(64, Bottleneck::Channelwise);
+  t.model.nef = t.model.ngf = t.model.ndf = 32;
+  t.model.overlap = 4;
+  t.batch_size = 8;
+  Trainer trainer(t);
+  auto holes = torch::zeros({8, 1, 64, 64});
+  double start = 0, end = 0;
+  const int steps = 300;
+  for (int i = 0; i < steps; ++i) {
+    const double l = trainer.train_step(images, holes).loss_rec;
+    if (i < 5) start += l / 5;
+    if (i >= steps - 5) end += l / 5;
+  }
+  EXPECT_GT(start / end, 5.0) << "masked L2 went from " << start << " to " << end;
+  std::printf("overfit: masked L2 %.4f -> %.4f (%.1fx) in %d steps\n", start, end, start / end, steps);
+}
+
+namespace {
+TrainConfig tiny_run(const std::string& out, int64_t steps) {
+  TrainConfig t;
+  t.model = tiny_model(32, Bottleneck::Channelwise, OutputRegion::Full);
+  t.mask.kind = MaskKind::RandomRegion;
+  t.data.path = photos_dir();
+  t.out_dir = out;
+  t.batch_size = 4;
+  t.steps = steps;
+  t.save_every = 2;
+  t.sample_every = 3;
+  t.log_every = 1;
+  return t;
+}
+LoadedGenerator final_model(const std::string& dir) { return load_generator(dir + "/model.ctxm"); }
+}  // namespace
+
+TEST(TrainRun, WritesRunDirAndResumesBitExactAfterInterruption) {
+  TempDir d;
+  // Straight: 6 steps.
+  TrainResult r = run_training(tiny_run(d / "straight", 6), false);
+  EXPECT_EQ(r.step, 6);
+  EXPECT_FALSE(r.interrupted);
+  for (const char* f : {"config.json", "log.jsonl", "checkpoint.ctx", "model.ctxm", "samples/step_0000006.png"})
+    EXPECT_TRUE(fs::exists(d.path / "straight" / f)) << f;
+  // Interrupted after 4 steps (like Ctrl-C), then resumed to 6.
+  TrainCallbacks cb;
+  int steps_seen = 0;
+  cb.on_step = [&](const TrainProgress&) { ++steps_seen; };
+  cb.should_stop = [&] { return steps_seen >= 4; };
+  TrainResult r1 = run_training(tiny_run(d / "resumed", 6), false, cb);
+  EXPECT_TRUE(r1.interrupted);
+  EXPECT_EQ(r1.step, 4);
+  EXPECT_FALSE(fs::exists(d.path / "resumed/model.ctxm"));
+  TrainConfig again = resume_config(d / "resumed");
+  EXPECT_EQ(again.steps, 6);
+  TrainResult r2 = run_training(again, true);
+  EXPECT_EQ(r2.step, 6);
+  auto a = final_model(d / "straight"), b = final_model(d / "resumed");
+  for (const auto& p : a.generator->named_parameters())
+    EXPECT_TRUE(torch::equal(p.value(), b.generator->named_parameters()[p.key()])) << p.key();
+  // The resumed log has each step once.
+  std::ifstream log(d / "resumed/log.jsonl");
+  std::string line;
+  int step_lines = 0;
+  while (std::getline(log, line))
+    if (line.find("\"loss_rec\"") != std::string::npos) ++step_lines;
+  EXPECT_EQ(step_lines, 6);
+}
+
+TEST(TrainRun, RefusesToOverwriteAnExistingRun) {
+  TempDir d;
+  run_training(tiny_run(d / "run", 1), false);
+  EXPECT_THROW(run_training(tiny_run(d / "run", 1), false), UsageError);
+}

@@ -1,0 +1,188 @@
+// cmd_inpaint.cpp — `ctxenc inpaint`: one image or a whole folder, with a mask
+// file, `center`, or `rect:x,y,w,h`; strategy and blend selectable.
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
+#include <iostream>
+#include <map>
+#include <memory>
+
+#include <opencv2/imgproc.hpp>
+
+#include "commands.h"
+#include "ctxenc/errors.h"
+#include "ctxenc/image_io.h"
+#include "ctxenc/inpaint.h"
+#include "progress.h"
+
+namespace ctxenc::cli {
+namespace fs = std::filesystem;
+namespace {
+
+struct InpaintCliOptions {
+  std::string image, mask, model, output;     // single-image mode
+  std::string input_dir, masks, output_dir;   // batch mode
+  std::string strategy = "crop", blend = "feather", precision = "fp32";
+  double context = 2.0;
+  int threads = 0;
+  int64_t max_pixels = kDefaultMaxPixels;
+  bool concat = false;
+};
+
+bool is_image_path(const fs::path& p) {
+  std::string e = p.extension().string();
+  std::transform(e.begin(), e.end(), e.begin(), [](unsigned char c) { return std::tolower(c); });
+  return e == ".png" || e == ".jpg" || e == ".jpeg" || e == ".webp" || e == ".bmp";
+}
+
+// `center`, `rect:x,y,w,h`, or a mask image (resized with a warning if needed).
+cv::Mat resolve_mask(const std::string& spec, const cv::Mat& image, const Inpainter& inp, int64_t max_pixels) {
+  if (spec == "center") return inp.center_mask(image.cols, image.rows);
+  if (spec.rfind("rect:", 0) == 0) {
+    int x, y, w, h;
+    char tail;
+    if (std::sscanf(spec.c_str() + 5, "%d,%d,%d,%d%c", &x, &y, &w, &h, &tail) != 4 || w <= 0 || h <= 0)
+      throw UsageError("--mask rect:x,y,w,h expects four integers with w, h > 0, got '" + spec + "'");
+    cv::Rect r = cv::Rect(x, y, w, h) & cv::Rect(0, 0, image.cols, image.rows);
+    if (r.area() == 0) throw UsageError("--mask " + spec + " lies outside the " + std::to_string(image.cols) + "x" +
+                                        std::to_string(image.rows) + " image");
+    cv::Mat m = cv::Mat::zeros(image.size(), CV_8UC1);
+    m(r).setTo(255);
+    return m;
+  }
+  cv::Mat m = load_mask(spec, max_pixels);
+  const double aspect_m = static_cast<double>(m.cols) / m.rows, aspect_i = static_cast<double>(image.cols) / image.rows;
+  if (m.size() != image.size() && std::abs(aspect_m / aspect_i - 1.0) > 0.02)
+    throw InputError("mask '" + spec + "' is " + std::to_string(m.cols) + "x" + std::to_string(m.rows) +
+                     " but the image is " + std::to_string(image.cols) + "x" + std::to_string(image.rows) +
+                     " (a different shape: is it the right mask?)");
+  if (m.size() != image.size()) {
+    std::cerr << "ctxenc: warning: mask '" << spec << "' is " << m.cols << "x" << m.rows << ", image is "
+              << image.cols << "x" << image.rows << "; resizing the mask (nearest neighbour)\n";
+    cv::resize(m, m, image.size(), 0, 0, cv::INTER_NEAREST);
+  }
+  return m;
+}
+
+cv::Mat concat_view(const cv::Mat& image, const cv::Mat& mask, const cv::Mat& result) {
+  cv::Mat m3, out;
+  cv::cvtColor(mask, m3, cv::COLOR_GRAY2RGB);
+  cv::hconcat(std::vector<cv::Mat>{image, m3, result}, out);
+  return out;
+}
+
+void inpaint_one(const Inpainter& inp, const std::string& image_path, const std::string& mask_spec,
+                 const std::string& out_path, const InpaintCliOptions& o, bool quiet) {
+  cv::Mat image = load_image_rgb(image_path, o.max_pixels);
+  cv::Mat mask = resolve_mask(mask_spec, image, inp, o.max_pixels);
+  InpaintReport rep;
+  cv::Mat result = inp.inpaint(image, mask, &rep);
+  if (rep.holes == 0 && !quiet)
+    std::cerr << "ctxenc: note: the mask of '" << image_path << "' is empty; the output is a copy of the input\n";
+  save_image(out_path, o.concat ? concat_view(image, mask, result) : result);
+  if (!quiet)
+    std::cerr << "ctxenc: filled " << rep.holes << " hole(s), " << 100.0 * rep.hole_ratio << "% of the image, "
+              << rep.windows << " model window(s) -> " << out_path << "\n";
+}
+
+void run_batch(const Inpainter& inp, const InpaintCliOptions& o) {
+  std::error_code ec;
+  if (!fs::is_directory(o.input_dir, ec)) throw InputError("--input '" + o.input_dir + "' is not a directory");
+  if (o.output_dir.empty()) throw UsageError("--input needs --output DIR");
+  if (o.masks.empty()) throw UsageError("--input needs --masks DIR|FILE|center|rect:x,y,w,h");
+  std::vector<fs::path> images;
+  for (const auto& e : fs::directory_iterator(o.input_dir, ec))
+    if (e.is_regular_file() && is_image_path(e.path())) images.push_back(e.path());
+  std::sort(images.begin(), images.end());
+  if (images.empty()) throw InputError("--input '" + o.input_dir + "' holds no images");
+  std::map<std::string, std::string> mask_by_stem;
+  const bool mask_dir = fs::is_directory(o.masks, ec);
+  if (mask_dir)
+    for (const auto& e : fs::directory_iterator(o.masks, ec))
+      if (e.is_regular_file() && is_image_path(e.path())) mask_by_stem[e.path().stem().string()] = e.path().string();
+  fs::create_directories(o.output_dir, ec);
+  if (ec) throw OutputError("cannot create '" + o.output_dir + "': " + ec.message());
+
+  ProgressBar bar("inpaint", static_cast<int64_t>(images.size()), 0, "img");
+  std::vector<std::string> failures;
+  int64_t done = 0;
+  for (const auto& img : images) {
+    const std::string stem = img.stem().string();
+    try {
+      std::string spec = o.masks;
+      if (mask_dir) {
+        auto it = mask_by_stem.find(stem);
+        if (it == mask_by_stem.end()) throw InputError("no mask named '" + stem + ".*' in " + o.masks);
+        spec = it->second;
+      }
+      inpaint_one(inp, img.string(), spec, (fs::path(o.output_dir) / (stem + ".png")).string(), o, true);
+    } catch (const Error& e) {
+      failures.push_back(img.filename().string() + ": " + e.what());
+    } catch (const std::exception& e) {
+      failures.push_back(img.filename().string() + ": " + e.what());
+    }
+    bar.update(++done);
+  }
+  bar.finish();
+  std::cerr << "ctxenc: " << images.size() - failures.size() << " of " << images.size() << " image(s) written to "
+            << o.output_dir << "\n";
+  if (!failures.empty()) {
+    for (const auto& f : failures) std::cerr << "ctxenc: failed: " << f << "\n";
+    throw InputError(std::to_string(failures.size()) + " image(s) failed (listed above)");
+  }
+}
+
+void run_inpaint(const InpaintCliOptions& o) {
+  InpaintOptions io;
+  io.strategy = parse_strategy(o.strategy);
+  io.blend = parse_blend(o.blend);
+  io.context = o.context;
+  io.threads = o.threads;
+  io.precision = parse_precision(o.precision);
+  if (o.input_dir.empty() && o.image.empty()) throw UsageError("give an IMAGE, or --input DIR for a folder");
+  if (!o.input_dir.empty() && !o.image.empty()) throw UsageError("give either an IMAGE or --input DIR, not both");
+  if (o.max_pixels < 64) throw UsageError("--max-pixels must be >= 64");
+  if (o.image.size()) {
+    if (o.output.empty()) throw UsageError("-o OUT.png is required");
+    if (o.mask.empty()) throw UsageError("--mask center|rect:x,y,w,h|MASK.png is required");
+    // Check the inputs before the (slower) model load, for fast clear errors.
+    probe_image(o.image);
+    if (o.mask != "center" && o.mask.rfind("rect:", 0) != 0) probe_image(o.mask);
+  }
+  Inpainter inp(o.model, io);
+  if (!o.input_dir.empty()) return run_batch(inp, o);
+  inpaint_one(inp, o.image, o.mask, o.output, o, false);
+}
+
+}  // namespace
+
+void setup_inpaint(CLI::App& app) {
+  auto opt = std::make_shared<InpaintCliOptions>();
+  CLI::App* sub = app.add_subcommand(
+      "inpaint",
+      "Fill holes in a photo (any size; PNG/JPEG/WebP; RGB, RGBA or grey).\n"
+      "  ctxenc inpaint photo.jpg --mask mask.png --model models/center.ctxm -o out.png\n"
+      "  ctxenc inpaint --input photos/ --masks masks/ --model M --output results/\n"
+      "Mask pixels >= 127 are holes. Known pixels are kept bit for bit.");
+  auto& o = *opt;
+  sub->add_option("image", o.image, "Input image");
+  sub->add_option("--mask", o.mask, "center | rect:x,y,w,h | MASK image (>= 127 = hole)");
+  sub->add_option("--model", o.model, "Model file (.ctxm) or training checkpoint (.ctx)")->required();
+  sub->add_option("-o,--out", o.output, "Output image (.png, .jpg, .webp)");
+  sub->add_option("--input", o.input_dir, "Batch mode: folder of images");
+  sub->add_option("--masks", o.masks, "Batch mode: folder of masks matched by file stem, or one mask for all");
+  sub->add_option("--output", o.output_dir, "Batch mode: output folder (files named <stem>.png)");
+  sub->add_option("--strategy", o.strategy,
+                  "crop: a context window per hole | resize: whole image at model size | full: native-size tiles")
+      ->capture_default_str();
+  sub->add_option("--blend", o.blend, "none | feather | poisson (OpenCV seamlessClone)")->capture_default_str();
+  sub->add_option("--context", o.context, "crop: window side / hole size (full-output models)")->capture_default_str();
+  sub->add_option("--threads", o.threads, "Compute threads (0 = all cores)")->capture_default_str();
+  sub->add_option("--precision", o.precision, "fp32 | bf16")->capture_default_str();
+  sub->add_option("--max-pixels", o.max_pixels, "Refuse larger images (checked before decoding)")
+      ->capture_default_str();
+  sub->add_flag("--concat", o.concat, "Write input | mask | result side by side");
+  sub->callback([opt] { run_inpaint(*opt); });
+}
+
+}  // namespace ctxenc::cli

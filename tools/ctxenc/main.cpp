@@ -1,0 +1,37 @@
+// main.cpp — `ctxenc` entry point: subcommand registration and the one place
+// where library errors become a message on stderr and a distinct exit code.
+#include <iostream>
+
+#include "commands.h"
+#include "ctxenc/errors.h"
+
+int main(int argc, char** argv) {
+  CLI::App app{
+      "ctxenc — Context Encoders (Pathak et al., CVPR 2016): train, inspect and apply\n"
+      "image inpainting models on the CPU.\n\n"
+      "Exit codes: 0 ok, 1 internal error, 2 usage, 3 bad input, 4 bad model file,\n"
+      "5 cannot write output, 6 unusable dataset, 7 image too large, 130 interrupted."};
+  app.require_subcommand(1);
+  app.set_help_all_flag("--help-all", "Show help for every subcommand");
+  app.failure_message([](const CLI::App*, const CLI::Error& e) {
+    return "ctxenc: usage error: " + std::string(e.what()) + " (see ctxenc --help)\n";
+  });
+  ctxenc::cli::setup_train(app);
+  ctxenc::cli::setup_inpaint(app);
+  ctxenc::cli::setup_info(app);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    const int rc = app.exit(e);
+    return rc == 0 ? ctxenc::kExitOk : ctxenc::kExitUsage;
+  } catch (const ctxenc::Error& e) {
+    std::cerr << "ctxenc: error: " << e.what() << "\n";
+    return e.code();
+  } catch (const std::exception& e) {
+    std::string msg = e.what();
+    if (auto nl = msg.find('\n'); nl != std::string::npos) msg = msg.substr(0, nl);
+    std::cerr << "ctxenc: internal error: " << msg << "\n";
+    return ctxenc::kExitInternal;
+  }
+  return ctxenc::kExitOk;
+}

@@ -1,0 +1,24 @@
+// progress.h — a terminal progress bar with rate, ETA and a status suffix.
+// On a TTY it redraws one line; otherwise it prints a line every few seconds.
+#pragma once
+#include <chrono>
+#include <cstdint>
+#include <string>
+
+namespace ctxenc::cli {
+
+class ProgressBar {
+ public:
+  ProgressBar(std::string label, int64_t total, int64_t start = 0, std::string unit = "it");
+  void update(int64_t done, const std::string& suffix = "");
+  void finish(const std::string& suffix = "");
+
+ private:
+  void draw(int64_t done, const std::string& suffix, bool final);
+  std::string label_, unit_;
+  int64_t total_, start_;
+  bool tty_;
+  std::chrono::steady_clock::time_point t0_, last_;
+};
+
+}  // namespace ctxenc::cli
