@@ -67,6 +67,7 @@ const char* to_string(MaskKind k) {
     case MaskKind::RandomBlock: return "random-block";
     case MaskKind::RandomRegion: return "random-region";
     case MaskKind::FreeForm: return "free-form";
+    case MaskKind::Mixed: return "mixed";
   }
   return "?";
 }
@@ -87,7 +88,8 @@ MaskKind parse_mask_kind(const std::string& s) {
                               {{"center", MaskKind::Center},
                                {"random-block", MaskKind::RandomBlock},
                                {"random-region", MaskKind::RandomRegion},
-                               {"free-form", MaskKind::FreeForm}},
+                               {"free-form", MaskKind::FreeForm},
+                               {"mixed", MaskKind::Mixed}},
                               "mask kind");
 }
 

@@ -12,7 +12,7 @@
 #include "ctxenc/checkpoint.h"
 #include "ctxenc/errors.h"
 #include "ctxenc/holes.h"
-#include "ctxenc/runtime.h"
+#include "ctxenc/inference.h"
 
 namespace ctxenc {
 namespace {
@@ -92,7 +92,8 @@ Blend parse_blend(const std::string& s) {
 
 struct Inpainter::Impl {
   InpaintOptions opt;
-  mutable LoadedGenerator model;  // forward() is non-const in libtorch
+  LoadedGenerator model;
+  std::unique_ptr<InferenceGenerator> net;  // BN folded, pre-cast weights
   int S = 0;          // model input side
   int hole_side = 0;  // side of the square the model can fill (center model: S/2 - 2*overlap)
 
@@ -115,7 +116,7 @@ Inpainter::Inpainter(const std::string& model_path, const InpaintOptions& opt) :
   set_threads(opt.threads);
   impl_->opt = opt;
   impl_->model = load_generator(model_path);
-  to_channels_last(*impl_->model.generator);
+  impl_->net = std::make_unique<InferenceGenerator>(*impl_->model.generator, opt.precision);
   const ModelConfig& mc = impl_->model.config;
   impl_->S = mc.image_size;
   impl_->hole_side = mc.output == OutputRegion::Center ? mc.output_size() - 2 * mc.overlap : mc.image_size;
@@ -156,12 +157,8 @@ void Inpainter::Impl::run_windows(cv::Mat& work, cv::Mat& remaining, const std::
     auto images = to_model_range(torch::from_blob(small.data, {1, S, S, 3}, torch::kUInt8).clone());
     auto holes = torch::from_blob(small_hole.data, {1, 1, S, S}, torch::kUInt8).gt(0).to(torch::kFloat32);
     if (mc.output == OutputRegion::Center) holes = center_hole(mc);
-    torch::Tensor out;
-    {
-      PrecisionGuard precision(opt.precision);
-      auto pred = model.generator->forward(generator_input(mc, images, holes)).to(torch::kFloat32);
-      out = composite(mc, images, holes, pred);  // [1, C, S, S]
-    }
+    auto pred = net->forward(generator_input(mc, images, holes));  // [1, C, out, out]
+    auto out = composite(mc, images, holes, pred);                  // [1, C, S, S]
     auto rgb = out.add(1.0).mul(127.5).permute({0, 2, 3, 1}).contiguous();  // [1, S, S, C] float in [0, 255]
     cv::Mat pred_small(S, S, CV_32FC3, rgb.data_ptr<float>());
     cv::Mat pred_full;

@@ -147,6 +147,12 @@ cv::Mat generate_mask(const MaskConfig& cfg, int width, int height, uint64_t see
     case MaskKind::RandomBlock: return mask_random_block(cfg, width, height, rng);
     case MaskKind::RandomRegion: return mask_random_region(cfg, width, height, rng);
     case MaskKind::FreeForm: return mask_free_form(cfg, width, height, rng);
+    case MaskKind::Mixed: {
+      static const MaskKind kinds[] = {MaskKind::RandomBlock, MaskKind::RandomRegion, MaskKind::FreeForm};
+      MaskConfig one = cfg;
+      one.kind = kinds[rng() % 3];
+      return generate_mask(one, width, height, rng());
+    }
   }
   throw UsageError("unknown mask kind");
 }

@@ -49,8 +49,35 @@ UpBlockImpl::UpBlockImpl(int in_channels, int out_channels, bool last) {
   if (!last) bn = register_module("bn", nn::BatchNorm2d(out_channels));
 }
 
+// ConvTranspose2d(k=4, s=2, p=1) rewritten as Conv2d(k=3, p=1) to 4*Cout
+// channels + a 2x2 pixel shuffle. Output pixel 2m+a only sees input pixels
+// m-1..m+1; along one axis, phase a=0 uses taps (3, 1, -) at offsets (-1, 0, +1)
+// and phase a=1 uses taps (-, 2, 0). libtorch 1.13's CPU transposed conv has no
+// channels_last/oneDNN path and runs >5x slower than this regular conv.
+torch::Tensor subpixel_conv_transpose(const torch::Tensor& x, const torch::Tensor& wt) {
+  const int64_t cin = wt.size(0), cout = wt.size(1);
+  static const int64_t kTaps[2][3] = {{3, 1, 4}, {4, 2, 0}};  // 4 = the zero tap
+  auto padded = torch::constant_pad_nd(wt, {0, 1, 0, 1});  // [Cin, Cout, 5, 5], index 4 = 0
+  std::vector<torch::Tensor> phases;
+  for (int a = 0; a < 2; ++a)
+    for (int b = 0; b < 2; ++b) {
+      auto ia = torch::tensor({kTaps[a][0], kTaps[a][1], kTaps[a][2]}, torch::kLong);
+      auto ib = torch::tensor({kTaps[b][0], kTaps[b][1], kTaps[b][2]}, torch::kLong);
+      phases.push_back(padded.index_select(2, ia).index_select(3, ib));  // [Cin, Cout, 3, 3]
+    }
+  // Output channels ordered (a, b, c): [4*Cout, Cin, 3, 3]
+  auto w3 = torch::stack(phases, 0).permute({0, 2, 1, 3, 4}).reshape({4 * cout, cin, 3, 3})
+                .contiguous(torch::MemoryFormat::ChannelsLast);
+  auto y = torch::conv2d(x.contiguous(torch::MemoryFormat::ChannelsLast), w3, {}, /*stride=*/1, /*padding=*/1);
+  const int64_t B = y.size(0), H = y.size(2), W = y.size(3);
+  // Physical NHWC [B, H, W, (a, b, c)] -> [B, H, a, W, b, c] -> [B, 2H, 2W, c].
+  auto nhwc = y.permute({0, 2, 3, 1}).reshape({B, H, W, 2, 2, cout}).permute({0, 1, 3, 2, 4, 5})
+                  .reshape({B, 2 * H, 2 * W, cout});
+  return nhwc.permute({0, 3, 1, 2});  // [B, Cout, 2H, 2W], channels_last memory
+}
+
 torch::Tensor UpBlockImpl::forward(torch::Tensor x) {
-  x = conv(x);
+  x = subpixel_conv_transpose(x, conv->weight);
   if (!bn) return torch::tanh(x);
   return bn(x).relu_();
 }
@@ -65,7 +92,8 @@ torch::Tensor ChannelwiseFCImpl::forward(torch::Tensor x) {
   const auto B = x.size(0);
   auto v = x.reshape({B, channels, side * side}).transpose(0, 1);  // [m, B, n*n]
   auto y = torch::bmm(v, weight);                                  // [m, B, n*n]
-  return y.transpose(0, 1).reshape({B, channels, side, side});
+  // Back to [B, m, n, n] in channels_last, the layout every conv here runs fastest in.
+  return y.transpose(0, 1).reshape({B, channels, side, side}).contiguous(torch::MemoryFormat::ChannelsLast);
 }
 
 ChannelwiseBottleneckImpl::ChannelwiseBottleneckImpl(int channels, int side, int out_channels) {
@@ -81,7 +109,7 @@ torch::Tensor ChannelwiseBottleneckImpl::forward(torch::Tensor x) {
 
 DenseBottleneckImpl::DenseBottleneckImpl(int channels_, int side_, int nbottleneck_, int out_channels_)
     : channels(channels_), side(side_), nbottleneck(nbottleneck_), out_channels(out_channels_) {
-  encode_weight = register_parameter("encode_weight", torch::randn({nbottleneck, channels * side * side}) * 0.02);
+  encode_weight = register_parameter("encode_weight", torch::randn({channels * side * side, nbottleneck}) * 0.02);
   decode_weight = register_parameter("decode_weight", torch::randn({nbottleneck, out_channels * side * side}) * 0.02);
   bn_code = register_module("bn_code", nn::BatchNorm1d(nbottleneck));
   bn_out = register_module("bn_out", nn::BatchNorm2d(out_channels));
@@ -91,7 +119,7 @@ torch::Tensor DenseBottleneckImpl::forward(torch::Tensor x) {
   const auto B = x.size(0);
   // NCHW flattening order matches the [nb, C, 4, 4] conv weight.
   auto flat = x.contiguous().view({B, channels * side * side});                       // [B, C*16]
-  auto code = torch::mm(flat, encode_weight.t());            // [B, nb]
+  auto code = torch::mm(flat, encode_weight);                 // [B, nb]
   code = bn_code(code);
   torch::leaky_relu_(code, kLeakySlope);
   auto out = torch::mm(code, decode_weight);               // [B, out*16]

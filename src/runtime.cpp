@@ -1,4 +1,5 @@
 // runtime.cpp — process-wide runtime settings: threads and the bf16 autocast scope.
+#include <cstdlib>
 #include <thread>
 
 #include <ATen/Parallel.h>
@@ -11,7 +12,12 @@ namespace ctxenc {
 
 void set_threads(int n) {
   if (n < 0) throw UsageError("--threads must be >= 0 (0 = all cores)");
-  if (n == 0) n = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  if (n == 0) {
+    // $CTXENC_THREADS lets a caller that runs several processes at once (CI,
+    // a batch farm) keep them from oversubscribing the cores.
+    if (const char* env = std::getenv("CTXENC_THREADS"); env && std::atoi(env) > 0) n = std::atoi(env);
+    else n = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  }
   at::set_num_threads(n);  // also sets OpenMP threads, which OpenBLAS shares
 }
 

@@ -18,9 +18,9 @@ Trainer::Trainer(const TrainConfig& cfg) : cfg_(cfg) {
   init_weights(*d_);
   to_channels_last(*g_);
   to_channels_last(*d_);
-  opt_g_ = std::make_unique<torch::optim::Adam>(
+  opt_g_ = std::make_unique<FusedAdam>(
       g_->parameters(), torch::optim::AdamOptions(cfg_.lr * cfg_.g_lr_mult).betas({cfg_.beta1, 0.999}));
-  opt_d_ = std::make_unique<torch::optim::Adam>(
+  opt_d_ = std::make_unique<FusedAdam>(
       d_->parameters(), torch::optim::AdamOptions(cfg_.lr).betas({cfg_.beta1, 0.999}));
   center_hole_ = center_hole(cfg_.model);
 }

@@ -7,6 +7,7 @@
 #include "ctxenc/checkpoint.h"
 #include "ctxenc/errors.h"
 #include "ctxenc/holes.h"
+#include "ctxenc/fused_adam.h"
 #include "ctxenc/trainer.h"
 #include "test_util.h"
 
@@ -164,4 +165,25 @@ TEST(Checkpoint, ResumeRefusesADifferentModelConfig) {
   a.save_checkpoint(dir / "c.ctx");
   Trainer b(tiny_train(Bottleneck::Dense));
   EXPECT_THROW(b.load_checkpoint(dir / "c.ctx"), ModelFileError);
+}
+
+TEST(FusedAdam, MatchesTorchAdamAndSharesItsState) {
+  torch::manual_seed(5);
+  auto p0 = torch::randn({3, 4, 5, 6}).contiguous(torch::MemoryFormat::ChannelsLast);
+  auto a = p0.clone().requires_grad_(true), b = p0.clone().requires_grad_(true);
+  auto opts = torch::optim::AdamOptions(1e-2).betas({0.5, 0.999});
+  torch::optim::Adam ref({a}, opts);
+  FusedAdam fused({b}, opts);
+  for (int i = 0; i < 20; ++i) {
+    auto g = torch::randn_like(p0);
+    a.mutable_grad() = g.clone();
+    b.mutable_grad() = g.clone();
+    ref.step();
+    fused.step();
+  }
+  EXPECT_TRUE(torch::allclose(a, b, 1e-5, 1e-6)) << (a - b).abs().max().item<float>();
+  // State written by one loads into the other.
+  auto bytes = optimizer_to_bytes(fused);
+  torch::optim::Adam again({a}, opts);
+  optimizer_from_bytes(again, bytes, "test");
 }

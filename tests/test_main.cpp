@@ -1,5 +1,5 @@
-// test_main.cpp — GoogleTest entry point; pins the thread count so tests are
-// repeatable and do not oversubscribe the CI machine.
+// test_main.cpp — GoogleTest entry point. Threads follow $CTXENC_THREADS
+// (ctest sets 1 per test process) or the core count.
 #include <gtest/gtest.h>
 
 #include "ctxenc/config.h"

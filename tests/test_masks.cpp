@@ -40,7 +40,7 @@ TEST_P(MaskRatio, MeanHoleRatioWithinFivePercentOfTargetOver1000Samples) {
 
 INSTANTIATE_TEST_SUITE_P(AllKinds, MaskRatio,
                          ::testing::Values(MaskKind::Center, MaskKind::RandomBlock, MaskKind::RandomRegion,
-                                           MaskKind::FreeForm),
+                                           MaskKind::FreeForm, MaskKind::Mixed),
                          [](const auto& info) {
                            std::string s = to_string(info.param);
                            for (auto& ch : s) if (ch == '-') ch = '_';

@@ -1,6 +1,7 @@
 // test_model.cpp — layer output shapes and parameter counts of every module.
 #include <gtest/gtest.h>
 
+#include "ctxenc/inference.h"
 #include "ctxenc/model.h"
 
 using namespace ctxenc;
@@ -48,6 +49,23 @@ TEST(Model, UpBlockDoublesAndLastIsTanh) {
   EXPECT_EQ(count_parameters(*last), 32 * 3 * 16);
 }
 
+TEST(Model, SubpixelUpConvEqualsConvTranspose) {
+  torch::manual_seed(3);
+  for (auto [cin, cout, h] : {std::tuple{8, 5, 4}, std::tuple{3, 16, 7}, std::tuple{64, 3, 8}}) {
+    auto x = torch::randn({2, cin, h, h + 1});
+    auto w = torch::randn({cin, cout, 4, 4});
+    auto ref = torch::conv_transpose2d(x, w, {}, /*stride=*/2, /*padding=*/1);
+    auto got = subpixel_conv_transpose(x, w);
+    EXPECT_EQ(got.sizes(), ref.sizes());
+    EXPECT_TRUE(torch::allclose(got, ref, 1e-4, 1e-4)) << (got - ref).abs().max().item<float>();
+    // Gradients agree too (the module trains through this path).
+    auto w1 = w.clone().requires_grad_(true), w2 = w.clone().requires_grad_(true);
+    torch::conv_transpose2d(x, w1, {}, 2, 1).square().sum().backward();
+    subpixel_conv_transpose(x, w2).square().sum().backward();
+    EXPECT_TRUE(torch::allclose(w1.grad(), w2.grad(), 1e-3, 1e-3));
+  }
+}
+
 TEST(Model, ChannelwiseFCHasExactlyMTimesNToTheFourWeights) {
   const int m = 512, n = 4;
   ChannelwiseFC fc(m, n);
@@ -80,7 +98,7 @@ TEST(Model, DenseBottleneckIsTheReleasedConvPairAsGemm) {
   auto y = b(x);
   EXPECT_EQ(sz(y), (std::vector<int64_t>{3, 8, 4, 4}));
   // Reference: Conv2d 4x4 -> BN -> LeakyReLU -> ConvTranspose2d 4x4 -> BN -> ReLU.
-  auto code = torch::conv2d(x, b->encode_weight.view({40, 16, 4, 4}));
+  auto code = torch::conv2d(x, b->encode_weight.t().reshape({40, 16, 4, 4}));
   code = torch::leaky_relu(b->bn_code(code.view({3, 40})), 0.2).view({3, 40, 1, 1});
   auto ref = torch::relu(b->bn_out(torch::conv_transpose2d(code, b->decode_weight.view({40, 8, 4, 4}))));
   EXPECT_TRUE(torch::allclose(y, ref, 1e-4, 1e-5));
@@ -159,4 +177,30 @@ TEST(Model, ConfigRejectsImpossibleSizes) {
   EXPECT_THROW(c.validate(), std::exception);
   c.image_size = 16;
   EXPECT_THROW(c.validate(), std::exception);
+}
+
+TEST(Inference, FoldedGeneratorMatchesEvalModeForEveryKind) {
+  for (auto b : {Bottleneck::Dense, Bottleneck::Channelwise})
+    for (auto o : {OutputRegion::Center, OutputRegion::Full}) {
+      torch::manual_seed(11);
+      ModelConfig c = small(64, b, o);
+      Generator g(c);
+      init_weights(*g);
+      // Non-trivial BN statistics: a few training-mode forwards.
+      for (int i = 0; i < 3; ++i) g(torch::randn({4, 3, 64, 64}));
+      g->eval();
+      auto x = torch::rand({3, 3, 64, 64}) * 2 - 1;
+      torch::Tensor ref;
+      {
+        torch::NoGradGuard ng;
+        ref = g(x);
+      }
+      InferenceGenerator fp32(*g, Precision::FP32), bf16(*g, Precision::BF16);
+      auto y = fp32.forward(x);
+      EXPECT_EQ(y.sizes(), ref.sizes());
+      EXPECT_TRUE(torch::allclose(y, ref, 1e-4, 1e-4)) << to_string(b) << to_string(o) << " "
+                                                        << (y - ref).abs().max().item<float>();
+      EXPECT_LT((bf16.forward(x) - ref).abs().max().item<float>(), 0.1f);
+      EXPECT_LT((bf16.forward(x) - ref).abs().mean().item<float>(), 0.01f);
+    }
 }

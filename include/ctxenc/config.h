@@ -20,7 +20,7 @@ enum class OutputRegion {
   Full     // predict the whole SxS image (random-region / free-form training)
 };
 enum class Precision { FP32, BF16 };
-enum class MaskKind { Center, RandomBlock, RandomRegion, FreeForm };
+enum class MaskKind { Center, RandomBlock, RandomRegion, FreeForm, Mixed };
 
 // Architecture. Everything needed to rebuild a generator/discriminator pair.
 struct ModelConfig {
@@ -103,7 +103,8 @@ void from_json(const nlohmann::json& j, DataConfig& c);
 void to_json(nlohmann::json& j, const TrainConfig& c);
 void from_json(const nlohmann::json& j, TrainConfig& c);
 
-// Intra-op threads: n > 0 sets n, n == 0 uses std::thread::hardware_concurrency().
+// Intra-op threads: n > 0 sets n; n == 0 uses $CTXENC_THREADS if set, else
+// std::thread::hardware_concurrency().
 // libtorch defaults to 1 thread on this platform, so every entry point calls this.
 void set_threads(int n);
 

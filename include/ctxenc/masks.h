@@ -19,6 +19,8 @@ namespace ctxenc {
 //                ratio drawn from U[hole_ratio - spread, hole_ratio + spread].
 // free-form:     brush strokes (random angles, lengths, widths) until hole_ratio
 //                is reached; the last segment is shortened to land on target.
+// mixed:         each mask is random-block, random-region or free-form, chosen
+//                by its seed (for models that must handle any user mask).
 cv::Mat generate_mask(const MaskConfig& cfg, int width, int height, uint64_t seed);
 
 // Fraction of non-zero pixels.

@@ -19,6 +19,8 @@ struct DownBlockImpl : torch::nn::Module {
 TORCH_MODULE(DownBlock);
 
 // Up-conv 4x4 stride 2 pad 1 (no bias) + BatchNorm + ReLU, or + Tanh when `last`.
+// The weight is a ConvTranspose2d's; the forward runs it as a sub-pixel
+// convolution (see subpixel_conv_transpose), which is exact and much faster here.
 struct UpBlockImpl : torch::nn::Module {
   UpBlockImpl(int in_channels, int out_channels, bool last);
   torch::Tensor forward(torch::Tensor x);  // [B, in, H, W] -> [B, out, 2H, 2W]
@@ -56,8 +58,9 @@ TORCH_MODULE(ChannelwiseBottleneck);
 struct DenseBottleneckImpl : torch::nn::Module {
   DenseBottleneckImpl(int channels, int side, int nbottleneck, int out_channels);
   torch::Tensor forward(torch::Tensor x);  // [B, C, 4, 4] -> [B, out, 4, 4]
-  torch::Tensor encode_weight;  // [nb, C*4*4]   (Conv2d [nb, C, 4, 4], flattened)
-  torch::Tensor decode_weight;  // [nb, out*4*4] (ConvTranspose2d [nb, out, 4, 4], flattened)
+  // Both stored [in, out]: with OpenBLAS this layout trains fastest (fwd+bwd).
+  torch::Tensor encode_weight;  // [C*4*4, nb]   (Conv2d weight [nb, C, 4, 4], flattened and transposed)
+  torch::Tensor decode_weight;  // [nb, out*4*4] (ConvTranspose2d weight [nb, out, 4, 4], flattened)
   torch::nn::BatchNorm1d bn_code{nullptr};
   torch::nn::BatchNorm2d bn_out{nullptr};
   int channels, side, nbottleneck, out_channels;
@@ -88,6 +91,10 @@ struct DiscriminatorImpl : torch::nn::Module {
   torch::nn::Conv2d classifier{nullptr};
 };
 TORCH_MODULE(Discriminator);
+
+// Same result as torch::conv_transpose2d(x, wt, stride 2, padding 1) for a
+// [Cin, Cout, 4, 4] weight, computed as a 3x3 conv + pixel shuffle (channels_last).
+torch::Tensor subpixel_conv_transpose(const torch::Tensor& x, const torch::Tensor& wt);
 
 // Encoder output widths for a config (128: {64, 64, 128, 256, 512}).
 std::vector<int> encoder_channels(const ModelConfig& cfg);

@@ -9,6 +9,7 @@
 #include <torch/torch.h>
 
 #include "ctxenc/config.h"
+#include "ctxenc/fused_adam.h"
 #include "ctxenc/model.h"
 #include "ctxenc/runtime.h"
 
@@ -54,7 +55,7 @@ class Trainer {
   TrainConfig cfg_;
   Generator g_{nullptr};
   Discriminator d_{nullptr};
-  std::unique_ptr<torch::optim::Adam> opt_g_, opt_d_;
+  std::unique_ptr<FusedAdam> opt_g_, opt_d_;
   torch::Tensor center_hole_;  // [1, 1, S, S] for the center model
   GradientHook hook_;
   int64_t step_ = 0;

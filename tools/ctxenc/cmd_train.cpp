@@ -140,7 +140,7 @@ void setup_train(CLI::App& app) {
   o.add_flag(sub, "--global-discriminator", [](C& c) { c.model.global_discriminator = true; },
              "D judges the whole image, not just the predicted region");
   o.add<std::string>(sub, "--mask", [](C& c, const std::string& v) { c.mask.kind = parse_mask_kind(v); },
-                     "Full-output models: center | random-block | random-region | free-form",
+                     "Full-output models: center | random-block | random-region | free-form | mixed",
                      to_string(d.mask.kind));
   o.add<double>(sub, "--hole-ratio", [](C& c, const double& v) { c.mask.hole_ratio = v; },
                 "Target fraction of the image that is hole", std::to_string(d.mask.hole_ratio));

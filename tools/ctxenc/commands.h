@@ -8,5 +8,8 @@ namespace ctxenc::cli {
 void setup_train(CLI::App& app);
 void setup_inpaint(CLI::App& app);
 void setup_info(CLI::App& app);
+void setup_eval(CLI::App& app);
+void setup_bench(CLI::App& app);
+void setup_masks(CLI::App& app);
 
 }  // namespace ctxenc::cli

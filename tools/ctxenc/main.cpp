@@ -19,6 +19,9 @@ int main(int argc, char** argv) {
   ctxenc::cli::setup_train(app);
   ctxenc::cli::setup_inpaint(app);
   ctxenc::cli::setup_info(app);
+  ctxenc::cli::setup_eval(app);
+  ctxenc::cli::setup_bench(app);
+  ctxenc::cli::setup_masks(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

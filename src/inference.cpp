@@ -1,0 +1,125 @@
+// inference.cpp — BatchNorm folding and the no-autograd inference forward.
+#include "ctxenc/inference.h"
+
+namespace ctxenc {
+namespace {
+
+constexpr double kLeakySlope = 0.2;
+
+// BN(y) = y * s + t with s = gamma / sqrt(var + eps), t = beta - mean * s.
+std::pair<torch::Tensor, torch::Tensor> bn_affine(torch::nn::BatchNorm2dImpl& bn) {
+  auto s = bn.weight / torch::sqrt(bn.running_var + bn.options.eps());
+  return {s, bn.bias - bn.running_mean * s};
+}
+std::pair<torch::Tensor, torch::Tensor> bn_affine(torch::nn::BatchNorm1dImpl& bn) {
+  auto s = bn.weight / torch::sqrt(bn.running_var + bn.options.eps());
+  return {s, bn.bias - bn.running_mean * s};
+}
+
+// ConvTranspose2d(k4, s2, p1) weight [Cin, Cout, 4, 4] -> sub-pixel 3x3 weight
+// [4*Cout, Cin, 3, 3], output channels ordered (a, b, c) as in model.cpp.
+torch::Tensor subpixel_weight(const torch::Tensor& wt) {
+  const int64_t cin = wt.size(0), cout = wt.size(1);
+  static const int64_t kTaps[2][3] = {{3, 1, 4}, {4, 2, 0}};
+  auto padded = torch::constant_pad_nd(wt, {0, 1, 0, 1});
+  std::vector<torch::Tensor> phases;
+  for (int a = 0; a < 2; ++a)
+    for (int b = 0; b < 2; ++b)
+      phases.push_back(padded.index_select(2, torch::tensor({kTaps[a][0], kTaps[a][1], kTaps[a][2]}))
+                           .index_select(3, torch::tensor({kTaps[b][0], kTaps[b][1], kTaps[b][2]})));
+  return torch::stack(phases, 0).permute({0, 2, 1, 3, 4}).reshape({4 * cout, cin, 3, 3});
+}
+
+torch::Tensor pixel_shuffle_nhwc(const torch::Tensor& y, int64_t cout) {
+  const int64_t B = y.size(0), H = y.size(2), W = y.size(3);
+  return y.permute({0, 2, 3, 1}).reshape({B, H, W, 2, 2, cout}).permute({0, 1, 3, 2, 4, 5})
+      .reshape({B, 2 * H, 2 * W, cout}).permute({0, 3, 1, 2});
+}
+
+}  // namespace
+
+InferenceGenerator::InferenceGenerator(GeneratorImpl& g, Precision precision)
+    : cfg_(g.cfg), precision_(precision),
+      dtype_(precision == Precision::BF16 ? torch::kBFloat16 : torch::kFloat32) {
+  torch::NoGradGuard no_grad;
+  auto cast4 = [&](const torch::Tensor& w) { return w.to(dtype_).contiguous(torch::MemoryFormat::ChannelsLast); };
+  for (const auto& m : g.encoder->children()) {
+    auto& blk = *m->as<DownBlockImpl>();
+    auto w = blk.conv->weight.detach().to(torch::kFloat32);
+    torch::Tensor b = torch::zeros({w.size(0)});
+    if (blk.bn) {
+      auto [s, t] = bn_affine(*blk.bn);
+      w = w * s.view({-1, 1, 1, 1});
+      b = t;
+    }
+    encoder_.push_back({cast4(w), b.to(dtype_), 0});
+  }
+  if (g.dense) {
+    auto& d = *g.dense;
+    auto [s1, t1] = bn_affine(*d.bn_code);
+    // Stored [out, in]: the layout OpenBLAS runs fastest for inference GEMM/GEMV.
+    enc_w_ = (d.encode_weight.detach() * s1.view({1, -1})).t().contiguous().to(dtype_);  // [nb, C*16]
+    enc_b_ = t1.to(dtype_);
+    auto [s2, t2] = bn_affine(*d.bn_out);
+    // decode_weight [nb, out*16] in (out, 4, 4) order: scale per out channel.
+    dec_w_ = (d.decode_weight.detach().view({d.nbottleneck, d.out_channels, 16}) * s2.view({1, -1, 1}))
+                 .view({d.nbottleneck, -1}).t().contiguous().to(dtype_);  // [out*16, nb]
+    dec_b_ = t2.view({-1, 1}).expand({d.out_channels, 16}).reshape({-1}).to(dtype_);
+  } else {
+    auto& c = *g.channelwise;
+    fc_w_ = c.fc->weight.detach().to(dtype_);
+    auto [s, t] = bn_affine(*c.bn);
+    mix_w_ = cast4(c.mix->weight.detach() * s.view({-1, 1, 1, 1}));
+    mix_b_ = t.to(dtype_);
+  }
+  for (const auto& m : g.decoder->children()) {
+    auto& blk = *m->as<UpBlockImpl>();
+    auto wt = blk.conv->weight.detach().to(torch::kFloat32);  // [Cin, Cout, 4, 4]
+    const int64_t cout = wt.size(1);
+    torch::Tensor b = torch::zeros({cout});
+    int kind = 2;
+    if (blk.bn) {
+      auto [s, t] = bn_affine(*blk.bn);
+      wt = wt * s.view({1, -1, 1, 1});
+      b = t;
+      kind = 1;
+    }
+    // Bias per output channel, repeated for the 4 phases (channel = phase * Cout + c).
+    decoder_.push_back({cast4(subpixel_weight(wt)), b.repeat({4}).to(dtype_), kind});
+  }
+}
+
+torch::Tensor InferenceGenerator::forward(const torch::Tensor& x_in) const {
+  c10::InferenceMode guard;
+  auto x = x_in.to(dtype_).contiguous(torch::MemoryFormat::ChannelsLast);
+  for (const Conv& c : encoder_) {
+    x = torch::conv2d(x, c.weight, c.bias, /*stride=*/2, /*padding=*/1);
+    torch::leaky_relu_(x, kLeakySlope);
+  }
+  const int64_t B = x.size(0), C = x.size(1);
+  if (enc_w_.defined()) {
+    // One image: a GEMV (4.5x faster than a 1-row GEMM in OpenBLAS).
+    auto dense = [&](const torch::Tensor& in, const torch::Tensor& w, const torch::Tensor& b) {
+      return B == 1 ? torch::addmv(b, w, in.view({-1})).view({1, -1}) : torch::linear(in, w, b);
+    };
+    auto code = dense(x.contiguous().view({B, -1}), enc_w_, enc_b_);  // [B, nb]
+    torch::leaky_relu_(code, kLeakySlope);
+    auto out = dense(code, dec_w_, dec_b_);                           // [B, out*16]
+    x = out.view({B, -1, 4, 4}).contiguous(torch::MemoryFormat::ChannelsLast);
+    x.relu_();
+  } else {
+    auto v = x.reshape({B, C, 16}).transpose(0, 1);                          // [m, B, 16]
+    x = torch::bmm(v, fc_w_).transpose(0, 1).reshape({B, C, 4, 4}).contiguous(torch::MemoryFormat::ChannelsLast);
+    x = torch::conv2d(x, mix_w_, mix_b_);
+    x.relu_();
+  }
+  for (const Conv& c : decoder_) {
+    const int64_t cout = c.weight.size(0) / 4;
+    x = pixel_shuffle_nhwc(torch::conv2d(x, c.weight, c.bias, /*stride=*/1, /*padding=*/1), cout);
+    if (c.kind == 1) x.relu_();
+    else x = torch::tanh(x);
+  }
+  return x.to(torch::kFloat32);
+}
+
+}  // namespace ctxenc

@@ -1,0 +1,389 @@
+// test_eval.cpp — the evaluation metrics against hand-computed values and a
+// naive SSIM, and `eval` end to end (library and CLI) on tests/data/photos
+// with a tiny model: report files, rows, --predictions, masks, bad inputs.
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <random>
+#include <sstream>
+
+#include <nlohmann/json.hpp>
+#include <opencv2/core.hpp>
+#include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
+
+#include "ctxenc/checkpoint.h"
+#include "ctxenc/errors.h"
+#include "ctxenc/evaluate.h"
+#include "ctxenc/image_io.h"
+#include "ctxenc/metrics.h"
+#include "ctxenc/model.h"
+#include "test_util.h"
+
+using namespace ctxenc;
+using ctxenc::test::photos_dir;
+using ctxenc::test::TempDir;
+using ctxenc::test::tiny_model;
+namespace fs = std::filesystem;
+
+namespace {
+
+cv::Mat random_image(int w, int h, int channels, uint64_t seed) {
+  cv::Mat m(h, w, CV_8UC(channels));
+  cv::RNG rng(seed);
+  rng.fill(m, cv::RNG::UNIFORM, 0, 256);
+  return m;
+}
+
+// SSIM straight from the definition, one channel, 'valid' windows only.
+double naive_ssim(const cv::Mat& a8, const cv::Mat& b8) {
+  const int r = 5;
+  const double sigma = 1.5, C1 = 1e-4, C2 = 9e-4;
+  double w[11][11], wsum = 0;
+  for (int dy = -r; dy <= r; ++dy)
+    for (int dx = -r; dx <= r; ++dx) wsum += w[dy + r][dx + r] = std::exp(-(dx * dx + dy * dy) / (2 * sigma * sigma));
+  double total = 0;
+  int n = 0;
+  for (int y = r; y < a8.rows - r; ++y)
+    for (int x = r; x < a8.cols - r; ++x) {
+      double ma = 0, mb = 0, saa = 0, sbb = 0, sab = 0;
+      for (int dy = -r; dy <= r; ++dy)
+        for (int dx = -r; dx <= r; ++dx) {
+          const double k = w[dy + r][dx + r] / wsum;
+          const double a = a8.at<uchar>(y + dy, x + dx) / 255.0, b = b8.at<uchar>(y + dy, x + dx) / 255.0;
+          ma += k * a, mb += k * b, saa += k * a * a, sbb += k * b * b, sab += k * a * b;
+        }
+      saa -= ma * ma, sbb -= mb * mb, sab -= ma * mb;
+      total += ((2 * ma * mb + C1) * (2 * sab + C2)) / ((ma * ma + mb * mb + C1) * (saa + sbb + C2));
+      ++n;
+    }
+  return total / n;
+}
+
+std::string make_model(const TempDir& d) {
+  ModelConfig c = tiny_model(32, Bottleneck::Channelwise, OutputRegion::Full);
+  Generator g(c);
+  init_weights(*g);
+  const std::string path = d / "tiny.ctxm";
+  save_model_file(path, g, 0, {});
+  return path;
+}
+
+std::string slurp(const std::string& p) {
+  std::ifstream in(p);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+int lines(const std::string& s) { return static_cast<int>(std::count(s.begin(), s.end(), '\n')); }
+
+struct CliRun {
+  int code;
+  std::string out, err;
+};
+CliRun ctxenc_cli(const std::string& args) {
+  TempDir d;
+  const std::string cmd = std::string(CTXENC_CLI_PATH) + " " + args + " >" + (d / "out") + " 2>" + (d / "err");
+  const int status = std::system(cmd.c_str());
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, slurp(d / "out"), slurp(d / "err")};
+}
+
+std::vector<std::string> methods_of(const EvalResult& r) {
+  std::vector<std::string> m;
+  for (const auto& s : r.methods) m.push_back(s.method);
+  return m;
+}
+
+}  // namespace
+
+// ---- metrics -------------------------------------------------------------------
+
+TEST(Metrics, IdenticalImagesGiveCappedPsnrAndSsimOne) {
+  const cv::Mat a = random_image(24, 20, 3, 1);
+  cv::Mat hole = cv::Mat::zeros(a.size(), CV_8UC1);
+  hole(cv::Rect(6, 5, 10, 8)).setTo(255);
+  const HoleError e = hole_error(a, a.clone(), hole);
+  EXPECT_EQ(e.count, 10 * 8 * 3);
+  EXPECT_EQ(e.l1(), 0.0);
+  EXPECT_EQ(e.mse(), 0.0);
+  EXPECT_EQ(psnr_from_mse(e.mse()), kPsnrCapDb);
+  EXPECT_EQ(kPsnrCapDb, 100.0);
+  EXPECT_DOUBLE_EQ(ssim(a, a.clone()), 1.0);
+  EXPECT_DOUBLE_EQ(ssim(random_image(7, 6, 1, 2), random_image(7, 6, 1, 2)), 1.0);  // smaller than a window
+}
+
+TEST(Metrics, ConstantErrorOnTheHoleGivesKnownL1L2AndPsnr) {
+  cv::Mat a(16, 16, CV_8UC3, cv::Scalar(100, 100, 100)), b = a.clone();
+  cv::Mat hole = cv::Mat::zeros(a.size(), CV_8UC1);
+  hole(cv::Rect(4, 4, 4, 4)).setTo(255);
+  b(cv::Rect(4, 4, 4, 4)).setTo(cv::Scalar(151, 49, 151));  // |error| 51/255 = 0.2 on every channel
+  const HoleError e = hole_error(a, b, hole);
+  EXPECT_EQ(e.count, 4 * 4 * 3);
+  EXPECT_NEAR(e.l1(), 0.2, 1e-12);
+  EXPECT_NEAR(e.mse(), 0.04, 1e-12);
+  EXPECT_NEAR(psnr_from_mse(e.mse()), 10 * std::log10(25.0), 1e-9);  // 13.979 dB
+  // Pooling two images adds up sums, not means.
+  HoleError pooled = e;
+  pooled += hole_error(a, a, hole);
+  EXPECT_NEAR(pooled.l1(), 0.1, 1e-12);
+  EXPECT_NEAR(pooled.mse(), 0.02, 1e-12);
+}
+
+TEST(Metrics, PixelsOutsideTheHoleAreIgnored) {
+  const cv::Mat a = random_image(20, 20, 3, 3);
+  cv::Mat b = a.clone();
+  cv::Mat hole = cv::Mat::zeros(a.size(), CV_8UC1);
+  hole(cv::Rect(5, 5, 6, 6)).setTo(255);
+  b(cv::Rect(5, 5, 6, 6)).setTo(cv::Scalar(0, 0, 0));
+  const HoleError before = hole_error(a, b, hole);
+  cv::Mat c = b.clone();
+  c.setTo(cv::Scalar(255, 0, 255), hole == 0);  // wreck everything outside the hole
+  const HoleError after = hole_error(a, c, hole);
+  EXPECT_EQ(before.count, after.count);
+  EXPECT_DOUBLE_EQ(before.abs_sum, after.abs_sum);
+  EXPECT_DOUBLE_EQ(before.sq_sum, after.sq_sum);
+  EXPECT_EQ(hole_error(a, c, cv::Mat::zeros(a.size(), CV_8UC1)).count, 0);
+  EXPECT_THROW(hole_error(a, random_image(20, 19, 3, 4), hole), InputError);
+}
+
+TEST(Metrics, PsnrAgreesWithOpenCvOnTheWholeImage) {
+  const cv::Mat a = random_image(32, 24, 3, 5);
+  cv::Mat noise = random_image(32, 24, 3, 6), b;
+  cv::addWeighted(a, 0.8, noise, 0.2, 0, b);
+  const cv::Mat everything(a.size(), CV_8UC1, cv::Scalar(255));
+  const HoleError e = hole_error(a, b, everything);
+  EXPECT_EQ(e.count, static_cast<int64_t>(a.total()) * 3);
+  EXPECT_NEAR(psnr_from_mse(e.mse()), cv::PSNR(a, b, 255.0), 1e-6);
+}
+
+TEST(Metrics, SsimMatchesTheFormulaAndANaiveImplementation) {
+  // Constant images: no variance, SSIM = (2 mu_a mu_b + C1) / (mu_a^2 + mu_b^2 + C1).
+  const cv::Mat a(20, 20, CV_8UC1, cv::Scalar(102)), b(20, 20, CV_8UC1, cv::Scalar(153));  // 0.4, 0.6
+  EXPECT_NEAR(ssim(a, b), (2 * 0.4 * 0.6 + 1e-4) / (0.16 + 0.36 + 1e-4), 1e-9);
+  // Textured images against the definition, 'valid' windows only.
+  const cv::Mat x = random_image(23, 19, 1, 7);
+  cv::Mat y;
+  cv::GaussianBlur(x, y, cv::Size(3, 3), 0.8);
+  const double s = ssim(x, y);
+  EXPECT_NEAR(s, naive_ssim(x, y), 1e-9);
+  EXPECT_GT(s, 0.0);
+  EXPECT_LT(s, 1.0);
+  EXPECT_DOUBLE_EQ(ssim(y, x), s);
+  // RGB: the mean of the channels.
+  std::vector<cv::Mat> xs{x, y, x}, ys{y, y, 255 - x};
+  cv::Mat x3, y3;
+  cv::merge(xs, x3);
+  cv::merge(ys, y3);
+  EXPECT_NEAR(ssim(x3, y3), (naive_ssim(x, y) + 1.0 + naive_ssim(x, 255 - x)) / 3, 1e-9);
+}
+
+// ---- evaluation -----------------------------------------------------------------
+
+TEST(Eval, EndToEndWithAModelAndTheBaselines) {
+  TempDir d;
+  EvalConfig c;
+  c.data = photos_dir();
+  c.model = make_model(d);
+  c.out_dir = d / "report";
+  c.grid = 3;
+  c.threads = 1;
+  int64_t calls = 0, last_done = 0;
+  std::vector<std::string> notes;
+  EvalCallbacks cb;
+  cb.on_image = [&](const EvalProgress& p) {
+    ++calls;
+    EXPECT_EQ(p.total, 8);
+    last_done = p.done;
+  };
+  cb.on_message = [&](const std::string& s) { notes.push_back(s); };
+  const EvalResult r = run_evaluation(c, cb);
+  EXPECT_EQ(calls, 8);
+  EXPECT_EQ(last_done, 8);
+  EXPECT_EQ(r.images, 8);
+  EXPECT_EQ(r.size, 32);  // the model's image size
+  EXPECT_EQ(r.layout, "folder");
+  EXPECT_EQ(notes.size(), 1u);  // no split in a plain folder
+  ASSERT_EQ(methods_of(r), (std::vector<std::string>{"model", "telea", "ns", "mean"}));
+  for (const auto& s : r.methods) {
+    EXPECT_EQ(s.images, 8) << s.method;
+    EXPECT_EQ(s.hole_values, 8 * 16 * 16 * 3) << s.method;  // central 16x16 of 32x32
+    EXPECT_GT(s.l1, 0.0) << s.method;
+    EXPECT_LT(s.l1, 1.0) << s.method;
+    EXPECT_GT(s.psnr_db, 0.0) << s.method;
+    EXPECT_LT(s.psnr_db, kPsnrCapDb) << s.method;
+    EXPECT_GT(s.ssim, 0.0) << s.method;
+    EXPECT_LT(s.ssim, 1.0) << s.method;
+  }
+  // Files.
+  for (const char* f : {"report.md", "report.json", "per_image.csv", "grid.png"})
+    EXPECT_TRUE(fs::exists(d.path / "report" / f)) << f;
+  const std::string md = slurp(r.report_md);
+  for (const char* row : {"| model |", "| telea |", "| ns |", "| mean |", "| L1 % | L2 % | PSNR dB | SSIM |",
+                          "INTER_AREA", "100 dB", "sigma 1.5"})
+    EXPECT_NE(md.find(row), std::string::npos) << row << "\n" << md;
+  const nlohmann::json j = nlohmann::json::parse(slurp(r.report_json));
+  EXPECT_EQ(j["protocol"]["size"], 32);
+  EXPECT_EQ(j["protocol"]["images"], 8);
+  EXPECT_EQ(j["protocol"]["mask"], "center");
+  ASSERT_EQ(j["methods"].size(), 4u);
+  EXPECT_EQ(j["methods"][1]["method"], "telea");
+  EXPECT_NEAR(j["methods"][1]["l1_percent"].get<double>(), 100 * r.methods[1].l1, 1e-9);
+  const std::string csv = slurp(r.per_image_csv);
+  EXPECT_EQ(lines(csv), 1 + 8 * 4);
+  EXPECT_EQ(csv.rfind("image,method,l1,l2,psnr,ssim", 0), 0u);
+  // Per-image rows pool back to the table (equal hole sizes: mean of means).
+  double l1_sum = 0;
+  std::istringstream in(csv);
+  std::string line;
+  std::getline(in, line);
+  while (std::getline(in, line))
+    if (line.find(",mean,") != std::string::npos) l1_sum += std::stod(line.substr(line.find(",mean,") + 6));
+  EXPECT_NEAR(l1_sum / 8, r.methods[3].l1, 1e-7);
+  // Grid: 3 rows of input | 4 methods | truth, 32 px tiles, 2 px gaps, a label strip.
+  const cv::Mat grid = cv::imread(r.grid_png);
+  EXPECT_EQ(grid.cols, 6 * 32 + 5 * 2);
+  EXPECT_GT(grid.rows, 3 * 32 + 2 * 2);
+  EXPECT_LT(grid.rows, 3 * 32 + 2 * 2 + 40);
+}
+
+TEST(Eval, PredictionsAreScoredWithTheSameCode) {
+  TempDir d;
+  EvalConfig c;
+  c.data = photos_dir();
+  c.baselines = {"telea"};
+  c.size = 32;
+  c.limit = 4;
+  c.grid = 0;
+  c.save_images = true;
+  c.out_dir = d / "first";
+  const EvalResult first = run_evaluation(c);
+  EXPECT_EQ(first.images, 4);
+  EXPECT_TRUE(first.grid_png.empty());
+  EXPECT_FALSE(fs::exists(d.path / "first/grid.png"));
+  for (const char* sub : {"masked", "mask", "truth", "telea"})
+    EXPECT_TRUE(fs::exists(d.path / "first/images" / sub / "photo0.png")) << sub;
+  // Telea's saved outputs, fed back as another tool's predictions, score identically.
+  c.predictions = d / "first/images/telea";
+  c.save_images = false;
+  c.out_dir = d / "second";
+  const EvalResult second = run_evaluation(c);
+  ASSERT_EQ(methods_of(second), (std::vector<std::string>{"predictions", "telea"}));
+  for (const auto& s : second.methods) {
+    EXPECT_DOUBLE_EQ(s.l1, first.methods[0].l1) << s.method;
+    EXPECT_DOUBLE_EQ(s.l2, first.methods[0].l2) << s.method;
+    EXPECT_DOUBLE_EQ(s.psnr_db, first.methods[0].psnr_db) << s.method;
+    EXPECT_DOUBLE_EQ(s.ssim, first.methods[0].ssim) << s.method;
+  }
+  // Predictions alone (no model, no baselines) work too.
+  c.baselines.clear();
+  c.out_dir = d / "third";
+  EXPECT_EQ(methods_of(run_evaluation(c)), std::vector<std::string>{"predictions"});
+  // A missing prediction names the image.
+  fs::remove(d.path / "first/images/telea/photo2.png");
+  try {
+    run_evaluation(c);
+    FAIL() << "expected InputError";
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("photo2.jpg"), std::string::npos) << e.what();
+  }
+}
+
+TEST(Eval, MaskFoldersAndRandomMasks) {
+  TempDir d;
+  fs::create_directories(d.path / "masks");
+  for (int i = 0; i < 8; ++i) {  // 64x64 masks with a 16x32 hole: 4x8 at 16x16
+    cv::Mat m = cv::Mat::zeros(64, 64, CV_8UC1);
+    m(cv::Rect(16, 24, 16, 32)).setTo(200);
+    cv::imwrite(d / ("masks/photo" + std::to_string(i) + ".png"), m);
+  }
+  EvalConfig c;
+  c.data = photos_dir();
+  c.baselines = {"mean", "ns"};
+  c.size = 16;
+  c.grid = 2;
+  c.mask = d / "masks";
+  c.out_dir = d / "folder";
+  const EvalResult r = run_evaluation(c);
+  ASSERT_EQ(methods_of(r), (std::vector<std::string>{"mean", "ns"}));
+  EXPECT_EQ(r.methods[0].hole_values, 8 * 4 * 8 * 3);
+  // Random masks: reproducible in the seed.
+  c.mask = "random-block";
+  c.seed = 7;
+  c.out_dir = d / "a";
+  const EvalResult a = run_evaluation(c);
+  c.out_dir = d / "b";
+  const EvalResult b = run_evaluation(c);
+  EXPECT_DOUBLE_EQ(a.methods[1].l1, b.methods[1].l1);
+  EXPECT_EQ(slurp(a.per_image_csv), slurp(b.per_image_csv));
+  // A missing mask names the image.
+  fs::remove(d.path / "masks/photo5.png");
+  c.mask = d / "masks";
+  try {
+    run_evaluation(c);
+    FAIL() << "expected InputError";
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("photo5.jpg"), std::string::npos) << e.what();
+  }
+}
+
+TEST(Eval, BadConfigsThrowTheLibraryErrors) {
+  TempDir d;
+  EvalConfig c;
+  c.data = photos_dir();
+  c.out_dir = d / "r";
+  c.baselines = {"telea", "patchmatch"};
+  EXPECT_THROW(run_evaluation(c), UsageError);
+  c.baselines = {"telea", "telea"};
+  EXPECT_THROW(run_evaluation(c), UsageError);
+  c.baselines = {};
+  EXPECT_THROW(run_evaluation(c), UsageError);  // nothing to evaluate
+  c.baselines = {"mean"};
+  c.mask = "bogus";
+  EXPECT_THROW(run_evaluation(c), UsageError);
+  c.mask = "center";
+  c.hole_ratio = 1.0;
+  EXPECT_THROW(run_evaluation(c), UsageError);
+  c.hole_ratio = 0.25;
+  c.data = d / "no-such-dataset";
+  EXPECT_THROW(run_evaluation(c), DataError);
+  c.data = photos_dir();
+  c.model = d / "missing.ctxm";
+  EXPECT_THROW(run_evaluation(c), ModelFileError);
+  c.model.clear();
+  c.predictions = d / "no-such-folder";
+  EXPECT_THROW(run_evaluation(c), InputError);
+  EXPECT_FALSE(fs::exists(d.path / "r/report.md"));
+  EXPECT_EQ(parse_eval_split("all"), EvalSplit::All);
+  EXPECT_THROW(parse_eval_split("test"), UsageError);
+}
+
+TEST(EvalCli, HelpRunAndOneLineErrors) {
+  TempDir d;
+  const CliRun help = ctxenc_cli("eval --help");
+  EXPECT_EQ(help.code, 0);
+  for (const char* flag : {"--data", "--model", "--predictions", "--mask", "--baselines", "--split", "--limit",
+                           "--grid", "--size", "--threads", "--precision", "--hole-ratio", "--seed", "--blend", "--out"})
+    EXPECT_NE(help.out.find(flag), std::string::npos) << flag;
+  const CliRun ok = ctxenc_cli("eval --data " + photos_dir() + " --baselines mean --size 16 --limit 2 --out " +
+                               (d / "r"));
+  ASSERT_EQ(ok.code, 0) << ok.err;
+  EXPECT_NE(ok.out.find("mean"), std::string::npos) << ok.out;
+  EXPECT_TRUE(fs::exists(d.path / "r/report.md"));
+  const CliRun bad = ctxenc_cli("eval --data " + photos_dir() + " --baselines telea,magic --out " + (d / "x"));
+  EXPECT_EQ(bad.code, kExitUsage);
+  EXPECT_EQ(lines(bad.err), 1) << bad.err;
+  EXPECT_NE(bad.err.find("magic"), std::string::npos) << bad.err;
+  const CliRun nodata = ctxenc_cli("eval --data " + (d / "nothing") + " --out " + (d / "x"));
+  EXPECT_EQ(nodata.code, kExitData);
+  EXPECT_EQ(lines(nodata.err), 1) << nodata.err;
+  fs::create_directories(d.path / "preds");
+  const CliRun nopred = ctxenc_cli("eval --data " + photos_dir() + " --predictions " + (d / "preds") +
+                                   " --size 16 --out " + (d / "x"));
+  EXPECT_EQ(nopred.code, kExitInput);
+  EXPECT_EQ(lines(nopred.err), 1) << nopred.err;
+  EXPECT_NE(nopred.err.find("photo0.jpg"), std::string::npos) << nopred.err;
+}

@@ -1,0 +1,170 @@
+// test_inpaint.cpp — filling holes in photos: every strategy and blend,
+// border and multiple holes, large holes (coarse-to-fine), exactness of known
+// pixels, and the bad inputs (empty/full mask, tiny and huge images).
+#include <gtest/gtest.h>
+
+#include <fstream>
+
+#include <opencv2/imgproc.hpp>
+
+#include "ctxenc/checkpoint.h"
+#include "ctxenc/errors.h"
+#include "ctxenc/image_io.h"
+#include "ctxenc/inpaint.h"
+#include "test_util.h"
+
+using namespace ctxenc;
+using ctxenc::test::photos_dir;
+using ctxenc::test::TempDir;
+using ctxenc::test::tiny_model;
+
+namespace {
+
+std::string model_file(const TempDir& d, OutputRegion o) {
+  ModelConfig c = tiny_model(32, Bottleneck::Channelwise, o);
+  Generator g(c);
+  init_weights(*g);
+  const std::string p = d / (std::string(to_string(o)) + ".ctxm");
+  save_model_file(p, g, 0, {});
+  return p;
+}
+
+cv::Mat photo(int w, int h) {
+  cv::Mat m = load_image_rgb(photos_dir() + "/photo5.jpg"), out;
+  cv::resize(m, out, cv::Size(w, h), 0, 0, cv::INTER_CUBIC);
+  return out;
+}
+
+// Known pixels equal, bit for bit; hole pixels changed.
+void expect_exact_outside(const cv::Mat& in, const cv::Mat& out, const cv::Mat& mask) {
+  ASSERT_EQ(in.size(), out.size());
+  ASSERT_EQ(out.type(), CV_8UC3);
+  cv::Mat diff;
+  cv::absdiff(in, out, diff);
+  cv::Mat d1;
+  cv::cvtColor(diff, d1, cv::COLOR_RGB2GRAY);
+  cv::Mat known_diff = d1 & (mask == 0);
+  EXPECT_EQ(cv::countNonZero(known_diff), 0) << "known pixels changed";
+  EXPECT_GT(cv::countNonZero(d1 & (mask > 0)), 0) << "no hole pixel was filled";
+}
+
+}  // namespace
+
+class InpaintAll : public ::testing::TestWithParam<std::tuple<InpaintStrategy, Blend, OutputRegion>> {};
+
+TEST_P(InpaintAll, KnownPixelsAreUnchangedAndHolesFilled) {
+  TempDir d;
+  auto [strategy, blend, output] = GetParam();
+  InpaintOptions o;
+  o.strategy = strategy;
+  o.blend = blend;
+  Inpainter inp(model_file(d, output), o);
+  cv::Mat img = photo(150, 110);
+  cv::Mat mask = cv::Mat::zeros(img.size(), CV_8UC1);
+  cv::circle(mask, {40, 50}, 9, 255, -1);                  // interior hole
+  cv::rectangle(mask, {0, 90}, {25, 109}, 255, -1);        // hole touching two borders
+  cv::line(mask, {90, 10}, {140, 40}, 255, 5);             // a stroke
+  InpaintReport rep;
+  cv::Mat out = inp.inpaint(img, mask, &rep);
+  EXPECT_EQ(rep.holes, 3);
+  EXPECT_GE(rep.windows, 1);
+  expect_exact_outside(img, out, mask);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    StrategiesBlendsModels, InpaintAll,
+    ::testing::Combine(::testing::Values(InpaintStrategy::Crop, InpaintStrategy::Resize, InpaintStrategy::Full),
+                       ::testing::Values(Blend::None, Blend::Feather, Blend::Poisson),
+                       ::testing::Values(OutputRegion::Full, OutputRegion::Center)),
+    [](const auto& info) {
+      return std::string(to_string(std::get<0>(info.param))) + "_" + to_string(std::get<1>(info.param)) + "_" +
+             to_string(std::get<2>(info.param));
+    });
+
+TEST(Inpaint, LargeHoleGoesCoarseToFine) {
+  TempDir d;
+  Inpainter inp(model_file(d, OutputRegion::Full), {});
+  cv::Mat img = photo(400, 300);
+  cv::Mat mask = cv::Mat::zeros(img.size(), CV_8UC1);
+  mask(cv::Rect(100, 80, 150, 120)).setTo(255);  // window 300 px > 2 x 32: coarse + native tiles
+  InpaintReport rep;
+  cv::Mat out = inp.inpaint(img, mask, &rep);
+  EXPECT_GT(rep.windows, 2);
+  expect_exact_outside(img, out, mask);
+}
+
+TEST(Inpaint, BlendsDifferAndStayInTheHole) {
+  TempDir d;
+  const std::string m = model_file(d, OutputRegion::Full);
+  cv::Mat img = photo(96, 96);
+  cv::Mat mask = cv::Mat::zeros(img.size(), CV_8UC1);
+  mask(cv::Rect(30, 30, 30, 30)).setTo(255);
+  std::vector<cv::Mat> outs;
+  for (Blend b : {Blend::None, Blend::Feather, Blend::Poisson}) {
+    InpaintOptions o;
+    o.blend = b;
+    outs.push_back(Inpainter(m, o).inpaint(img, mask));
+    expect_exact_outside(img, outs.back(), mask);
+  }
+  EXPECT_GT(cv::norm(outs[0], outs[1], cv::NORM_L1), 0.0);
+  EXPECT_GT(cv::norm(outs[0], outs[2], cv::NORM_L1), 0.0);
+  // Feather pulls the hole's border towards its known neighbours.
+  auto seam = [&](const cv::Mat& o) {
+    double s = 0;
+    for (int y = 30; y < 60; ++y) s += cv::norm(o.at<cv::Vec3b>(y, 30), o.at<cv::Vec3b>(y, 29));
+    return s;
+  };
+  EXPECT_LT(seam(outs[1]), seam(outs[0]));
+}
+
+TEST(Inpaint, EmptyMaskGivesACopyAndFullMaskIsRefused) {
+  TempDir d;
+  Inpainter inp(model_file(d, OutputRegion::Full), {});
+  cv::Mat img = photo(64, 48);
+  InpaintReport rep;
+  cv::Mat same = inp.inpaint(img, cv::Mat::zeros(img.size(), CV_8UC1), &rep);
+  EXPECT_EQ(rep.holes, 0);
+  EXPECT_EQ(cv::norm(img, same, cv::NORM_L1), 0.0);
+  EXPECT_THROW(inp.inpaint(img, cv::Mat(img.size(), CV_8UC1, cv::Scalar(255))), InputError);
+  EXPECT_THROW(inp.inpaint(photo(1, 1), cv::Mat::zeros(1, 1, CV_8UC1)), InputError);
+  EXPECT_THROW(inp.inpaint(img, cv::Mat::zeros(10, 10, CV_8UC1)), InputError);
+}
+
+TEST(Inpaint, CenterMaskFollowsTheModel) {
+  TempDir d;
+  Inpainter center(model_file(d, OutputRegion::Center), {});
+  cv::Mat m = center.center_mask(128, 128);  // tiny model: 32 px, overlap 2 -> hole 12/32
+  EXPECT_EQ(cv::countNonZero(m), 48 * 48);
+  Inpainter full(model_file(d, OutputRegion::Full), {});
+  EXPECT_EQ(cv::countNonZero(full.center_mask(128, 128)), 64 * 64);
+}
+
+TEST(ImageIo, HugeImagesAreRefusedBeforeDecoding) {
+  TempDir d;
+  // A PNG whose header claims 20000x20000 and which holds no pixel data at all.
+  const unsigned char hdr[] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n', 0, 0, 0, 13, 'I', 'H', 'D', 'R',
+                               0, 0, 0x4e, 0x20, 0, 0, 0x4e, 0x20, 8, 2, 0, 0, 0, 0, 0, 0, 0};
+  std::ofstream(d / "huge.png", std::ios::binary).write(reinterpret_cast<const char*>(hdr), sizeof(hdr));
+  ImageInfo info = probe_image(d / "huge.png");
+  EXPECT_EQ(info.width, 20000);
+  EXPECT_EQ(info.height, 20000);
+  EXPECT_THROW(load_image_rgb(d / "huge.png"), TooLargeError);
+  EXPECT_THROW(load_image_rgb(d / "huge.png", 1000), TooLargeError);
+}
+
+TEST(ImageIo, ReadsGreyRgbaAndWebpAsRgb) {
+  TempDir d;
+  cv::Mat bgr = cv::imread(photos_dir() + "/photo1.jpg"), grey, bgra;
+  cv::cvtColor(bgr, grey, cv::COLOR_BGR2GRAY);
+  cv::cvtColor(bgr, bgra, cv::COLOR_BGR2BGRA);
+  cv::imwrite(d / "g.png", grey);
+  cv::imwrite(d / "a.png", bgra);
+  cv::imwrite(d / "w.webp", bgr);
+  for (const char* f : {"g.png", "a.png", "w.webp"}) {
+    cv::Mat m = load_image_rgb(d / f);
+    EXPECT_EQ(m.type(), CV_8UC3) << f;
+    EXPECT_EQ(m.size(), bgr.size()) << f;
+    EXPECT_EQ(probe_image(d / f).width, bgr.cols) << f;
+  }
+  EXPECT_EQ(probe_image(photos_dir() + "/photo1.jpg").height, bgr.rows);
+}
