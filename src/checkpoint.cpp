@@ -15,7 +15,7 @@ namespace {
 constexpr char kMagic[8] = {'C', 'T', 'X', 'E', 'N', 'C', '\0', '\x1a'};
 constexpr uint64_t kMaxHeader = 16 << 20;
 
-uint32_t crc32(const std::string& s) {
+uint32_t crc32(std::string_view s) {
   static const auto table = [] {
     std::array<uint32_t, 256> t{};
     for (uint32_t i = 0; i < 256; ++i) {
@@ -35,7 +35,7 @@ void put(std::string& out, T v) {
   out.append(reinterpret_cast<const char*>(&v), sizeof(v));
 }
 template <typename T>
-T get(const std::string& in, size_t& pos, const std::string& path) {
+T get(std::string_view in, size_t& pos, const std::string& path) {
   if (pos + sizeof(T) > in.size()) throw ModelFileError("'" + path + "' is truncated (header cut short)");
   T v;
   std::memcpy(&v, in.data() + pos, sizeof(T));
@@ -73,13 +73,14 @@ void write_container(const std::string& path, const ContainerFile& file) {
   write_file_atomic(path, out);
 }
 
-ContainerFile read_container(const std::string& path) {
-  std::string data;
+ContainerView read_container(const std::string& path) {
+  auto owned = std::make_shared<std::string>();
   try {
-    data = read_file(path, kExitModel);
+    *owned = read_file(path, kExitModel);
   } catch (const Error& e) {
     throw ModelFileError(e.what());
   }
+  const std::string_view data(*owned);
   if (data.size() < sizeof(kMagic) || std::memcmp(data.data(), kMagic, sizeof(kMagic)) != 0)
     throw ModelFileError("'" + path + "' is not a ctxenc model or checkpoint (bad magic number)");
   size_t pos = sizeof(kMagic);
@@ -90,7 +91,7 @@ ContainerFile read_container(const std::string& path) {
   const auto hlen = get<uint64_t>(data, pos, path);
   if (hlen > kMaxHeader || pos + hlen > data.size())
     throw ModelFileError("'" + path + "' is truncated or corrupt (header length out of range)");
-  ContainerFile file;
+  ContainerView file;
   try {
     file.header = nlohmann::json::parse(data.substr(pos, hlen));
   } catch (const nlohmann::json::exception&) {
@@ -103,17 +104,18 @@ ContainerFile read_container(const std::string& path) {
       const uint64_t size = s.at("size");
       if (pos + size > data.size())
         throw ModelFileError("'" + path + "' is truncated (section '" + name + "' is cut short)");
-      std::string bytes = data.substr(pos, size);
+      const std::string_view bytes = data.substr(pos, size);
       pos += size;
       if (crc32(bytes) != s.at("crc32").get<uint32_t>())
         throw ModelFileError("'" + path + "' is corrupt (checksum mismatch in section '" + name + "')");
-      file.sections.emplace(name, std::move(bytes));
+      file.sections.emplace(name, bytes);
     }
   } catch (const nlohmann::json::exception&) {
     throw ModelFileError("'" + path + "' has a malformed section table");
   }
   if (pos != data.size()) throw ModelFileError("'" + path + "' has trailing bytes (corrupt file)");
   file.header.erase("sections");
+  file.data = std::move(owned);
   return file;
 }
 
@@ -129,11 +131,10 @@ std::string module_to_bytes(const torch::nn::Module& m, torch::Dtype store) {
   return ss.str();
 }
 
-void module_from_bytes(torch::nn::Module& m, const std::string& bytes, const std::string& what) {
+void module_from_bytes(torch::nn::Module& m, std::string_view bytes, const std::string& what) {
   torch::serialize::InputArchive archive;
   try {
-    std::istringstream ss(bytes);
-    archive.load_from(ss);
+    archive.load_from(bytes.data(), bytes.size());
   } catch (const c10::Error&) {
     throw ModelFileError(what + ": tensor archive is corrupt");
   }
@@ -153,7 +154,7 @@ void module_from_bytes(torch::nn::Module& m, const std::string& bytes, const std
     if (v.sizes() != t.sizes())
       throw ModelFileError(what + ": tensor '" + name + "' has shape " + shape_str(v.sizes()) +
                            " but the stored config implies " + shape_str(t.sizes()));
-    t.copy_(v);
+    t.set_data(v.to(t.dtype()));  // take over the loaded storage: no second copy
   }
   for (const auto& k : archive.keys())
     if (!names.count(k)) throw ModelFileError(what + ": unexpected tensor '" + k + "' (config mismatch)");
@@ -167,11 +168,10 @@ std::string optimizer_to_bytes(torch::optim::Optimizer& opt) {
   return ss.str();
 }
 
-void optimizer_from_bytes(torch::optim::Optimizer& opt, const std::string& bytes, const std::string& what) {
+void optimizer_from_bytes(torch::optim::Optimizer& opt, std::string_view bytes, const std::string& what) {
   try {
     torch::serialize::InputArchive archive;
-    std::istringstream ss(bytes);
-    archive.load_from(ss);
+    archive.load_from(bytes.data(), bytes.size());
     opt.load(archive);
   } catch (const c10::Error& e) {
     throw ModelFileError(what + ": optimizer state does not load (" +
@@ -179,7 +179,7 @@ void optimizer_from_bytes(torch::optim::Optimizer& opt, const std::string& bytes
   }
 }
 
-static LoadedGenerator generator_from_container(ContainerFile file, const std::string& path) {
+static LoadedGenerator generator_from_container(ContainerView file, const std::string& path) {
   LoadedGenerator out;
   try {
     out.config = file.header.at("model").get<ModelConfig>();
@@ -220,7 +220,7 @@ void save_model_file(const std::string& path, const Generator& g, int64_t step,
 }
 
 nlohmann::json describe_model_file(const std::string& path) {
-  ContainerFile file = read_container(path);
+  ContainerView file = read_container(path);
   const bool has_discriminator = file.sections.count("discriminator") > 0;
   LoadedGenerator g = generator_from_container(std::move(file), path);
   nlohmann::json j;

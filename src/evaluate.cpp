@@ -318,10 +318,9 @@ EvalResult run_evaluation(const EvalConfig& cfg, const EvalCallbacks& cb) {
     io.threads = cfg.threads;
     io.precision = cfg.precision;
     inpainter = std::make_unique<Inpainter>(cfg.model, io);
-    const ContainerFile file = read_container(cfg.model);  // already checked by the Inpainter
     model_json = {{"file", cfg.model},
-                   {"kind", file.header.value("kind", "")},
-                   {"step", file.header.value("step", int64_t{0})},
+                   {"kind", inpainter->model_header().value("kind", "")},
+                   {"step", inpainter->model_header().value("step", int64_t{0})},
                    {"config", inpainter->model_config()},
                    {"strategy", to_string(cfg.strategy)},
                    {"blend", to_string(cfg.blend)},

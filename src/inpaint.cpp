@@ -125,6 +125,7 @@ Inpainter::~Inpainter() = default;
 Inpainter::Inpainter(Inpainter&&) noexcept = default;
 
 const ModelConfig& Inpainter::model_config() const { return impl_->model.config; }
+const nlohmann::json& Inpainter::model_header() const { return impl_->model.header; }
 
 cv::Mat Inpainter::center_mask(int width, int height) const {
   // The model's own hole scaled to the image: central square of side hole_side/S.

@@ -107,10 +107,9 @@ std::string rng_state_bytes() {
   a.save_to(ss);
   return ss.str();
 }
-void restore_rng_state(const std::string& bytes) {
+void restore_rng_state(std::string_view bytes) {
   torch::serialize::InputArchive a;
-  std::istringstream ss(bytes);
-  a.load_from(ss);
+  a.load_from(bytes.data(), bytes.size());
   torch::Tensor state;
   a.read("cpu", state);
   at::Generator gen = at::detail::getDefaultCPUGenerator();
@@ -132,7 +131,7 @@ void Trainer::save_checkpoint(const std::string& path) const {
 }
 
 void Trainer::load_checkpoint(const std::string& path) {
-  ContainerFile f = read_container(path);
+  ContainerView f = read_container(path);
   const std::string what = "'" + path + "'";
   if (f.header.value("kind", "") != "checkpoint")
     throw ModelFileError(what + " is a model file, not a training checkpoint (it has no optimizer state)");
@@ -146,14 +145,14 @@ void Trainer::load_checkpoint(const std::string& path) {
     throw ModelFileError(what + " was trained with a different model config: " + nlohmann::json(stored).dump());
   for (const char* s : {"generator", "discriminator", "opt_g", "opt_d", "rng"})
     if (!f.sections.count(s)) throw ModelFileError(what + " lacks its '" + std::string(s) + "' section");
-  module_from_bytes(*g_, f.sections["generator"], what);
-  module_from_bytes(*d_, f.sections["discriminator"], what);
+  module_from_bytes(*g_, f.sections.at("generator"), what);
+  module_from_bytes(*d_, f.sections.at("discriminator"), what);
   to_channels_last(*g_);
   to_channels_last(*d_);
-  optimizer_from_bytes(*opt_g_, f.sections["opt_g"], what);
-  optimizer_from_bytes(*opt_d_, f.sections["opt_d"], what);
+  optimizer_from_bytes(*opt_g_, f.sections.at("opt_g"), what);
+  optimizer_from_bytes(*opt_d_, f.sections.at("opt_d"), what);
   try {
-    restore_rng_state(f.sections["rng"]);
+    restore_rng_state(f.sections.at("rng"));
   } catch (const c10::Error&) {
     throw ModelFileError(what + ": RNG state does not load");
   }
@@ -161,7 +160,7 @@ void Trainer::load_checkpoint(const std::string& path) {
 }
 
 TrainConfig read_checkpoint_config(const std::string& path) {
-  ContainerFile f = read_container(path);
+  ContainerView f = read_container(path);
   if (!f.header.contains("train")) throw ModelFileError("'" + path + "' holds no training config");
   try {
     return f.header.at("train").get<TrainConfig>();

@@ -120,7 +120,7 @@ TEST(Cli, BadInputsGiveOneLineADistinctCodeAndNoOutput) {
   ModelConfig claimed = tiny_model(32, Bottleneck::Channelwise, OutputRegion::Full);
   claimed.ngf = 16;  // tensors below are from ngf 8
   lie.header = {{"kind", "model"}, {"model", claimed}, {"step", 0}};
-  lie.sections["generator"] = read_container(model).sections["generator"];
+  lie.sections["generator"] = std::string(read_container(model).sections.at("generator"));
   write_container(d / "mismatch.ctxm", lie);
 
   struct Case {
@@ -168,4 +168,33 @@ TEST(Cli, MaskOfAnotherResolutionIsResizedWithAWarning) {
   EXPECT_EQ(r.code, 0) << r.err;
   EXPECT_NE(r.err.find("warning"), std::string::npos);
   EXPECT_TRUE(fs::exists(d.path / "o.png"));
+}
+
+TEST(Cli, BatchInpaintCompletesTheRestAndReportsFailures) {
+  TempDir d;
+  const std::string model = make_model(d);
+  fs::create_directories(d.path / "in");
+  fs::create_directories(d.path / "masks");
+  for (const char* name : {"a", "b"}) {
+    save_image(d / (std::string("in/") + name + ".png"), load_image_rgb(photos_dir() + "/photo2.jpg"));
+    cv::Mat m = cv::Mat::zeros(cv::imread(d / "in/a.png").size(), CV_8UC1);
+    m(cv::Rect(5, 5, 20, 20)).setTo(255);
+    cv::imwrite(d / (std::string("masks/") + name + ".png"), m);
+  }
+  std::ofstream(d / "in/broken.png") << "not a png";
+  CliRun r = ctxenc_cli("inpaint --input " + (d / "in") + " --masks " + (d / "masks") + " --model " + model +
+                        " --output " + (d / "out") + " --concat");
+  EXPECT_EQ(r.code, kExitInput) << r.err;
+  EXPECT_TRUE(fs::exists(d.path / "out/a.png"));
+  EXPECT_TRUE(fs::exists(d.path / "out/b.png"));
+  EXPECT_FALSE(fs::exists(d.path / "out/broken.png"));
+  EXPECT_NE(r.err.find("failed: broken.png"), std::string::npos) << r.err;
+  // --concat: input | mask | result side by side.
+  cv::Mat a = cv::imread(d / "in/a.png"), c = cv::imread(d / "out/a.png");
+  EXPECT_EQ(c.cols, 3 * a.cols);
+  // One mask for every image.
+  CliRun one = ctxenc_cli("inpaint --input " + (d / "in") + " --masks " + (d / "masks/a.png") + " --model " + model +
+                          " --output " + (d / "out2"));
+  EXPECT_EQ(one.code, kExitInput);
+  EXPECT_TRUE(fs::exists(d.path / "out2/b.png"));
 }

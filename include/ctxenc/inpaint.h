@@ -5,6 +5,7 @@
 #include <memory>
 #include <string>
 
+#include <nlohmann/json.hpp>
 #include <opencv2/core.hpp>
 
 #include "ctxenc/config.h"
@@ -55,6 +56,8 @@ class Inpainter {
   cv::Mat center_mask(int width, int height) const;
 
   const ModelConfig& model_config() const;
+  // The model file's header: kind, step, training config, dtype.
+  const nlohmann::json& model_header() const;
 
  private:
   struct Impl;

@@ -23,7 +23,8 @@ ProgressBar::ProgressBar(std::string label, int64_t total, int64_t start, std::s
 void ProgressBar::update(int64_t done, const std::string& suffix) {
   const auto now = std::chrono::steady_clock::now();
   const double since = std::chrono::duration<double>(now - last_).count();
-  if (since < (tty_ ? 0.1 : 10.0) && done < total_) return;
+  if (done >= total_) return;  // the final line is finish()'s
+  if (since < (tty_ ? 0.1 : 10.0)) return;
   last_ = now;
   draw(done, suffix, false);
 }
