@@ -20,36 +20,11 @@ using namespace ctxenc;
 using ctxenc::test::photos_dir;
 using ctxenc::test::TempDir;
 using ctxenc::test::tiny_model;
+using namespace ctxenc::test;
 namespace fs = std::filesystem;
 
 namespace {
-struct CliRun {
-  int code;
-  std::string out, err;
-};
-CliRun ctxenc_cli(const std::string& args) {
-  TempDir d;
-  const std::string cmd = std::string(CTXENC_CLI_PATH) + " " + args + " >" + (d / "out") + " 2>" + (d / "err");
-  const int status = std::system(cmd.c_str());
-  auto slurp = [](const std::string& p) {
-    std::ifstream in(p);
-    std::stringstream ss;
-    ss << in.rdbuf();
-    return ss.str();
-  };
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, slurp(d / "out"), slurp(d / "err")};
-}
-int lines(const std::string& s) { return static_cast<int>(std::count(s.begin(), s.end(), '\n')); }
 
-// A tiny full-output model file written through the library.
-std::string make_model(const TempDir& d, OutputRegion o = OutputRegion::Full) {
-  ModelConfig c = tiny_model(32, Bottleneck::Channelwise, o);
-  Generator g(c);
-  init_weights(*g);
-  const std::string path = d / (std::string("m_") + to_string(o) + ".ctxm");
-  save_model_file(path, g, 0, {});
-  return path;
-}
 std::string photo_png(const TempDir& d) {
   const std::string p = d / "photo.png";
   save_image(p, load_image_rgb(photos_dir() + "/photo3.jpg"));
@@ -59,34 +34,34 @@ std::string photo_png(const TempDir& d) {
 
 TEST(Cli, EveryCommandHasHelp) {
   for (const char* sub : {"", "train", "inpaint", "info"}) {
-    CliRun r = ctxenc_cli(std::string(sub) + " --help");
+    CliRun r = run_cli(std::string(sub) + " --help");
     EXPECT_EQ(r.code, 0) << sub;
     EXPECT_NE(r.out.find("--help"), std::string::npos) << sub;
   }
-  EXPECT_NE(ctxenc_cli("train --help").out.find("--resume"), std::string::npos);
-  EXPECT_NE(ctxenc_cli("inpaint --help").out.find("--strategy"), std::string::npos);
-  CliRun none = ctxenc_cli("");
+  EXPECT_NE(run_cli("train --help").out.find("--resume"), std::string::npos);
+  EXPECT_NE(run_cli("inpaint --help").out.find("--strategy"), std::string::npos);
+  CliRun none = run_cli("");
   EXPECT_EQ(none.code, kExitUsage);
-  CliRun bogus = ctxenc_cli("inpaint --model x --bogus");
+  CliRun bogus = run_cli("inpaint --model x --bogus");
   EXPECT_EQ(bogus.code, kExitUsage);
-  EXPECT_EQ(lines(bogus.err), 1) << bogus.err;
+  EXPECT_EQ(count_lines(bogus.err), 1) << bogus.err;
 }
 
 TEST(Cli, TrainInfoInpaintEndToEnd) {
   TempDir d;
-  CliRun t = ctxenc_cli("train --data " + photos_dir() + " --out " + (d / "run") +
+  CliRun t = run_cli("train --data " + photos_dir() + " --out " + (d / "run") +
                      " --image-size 32 --bottleneck channelwise --output full --mask free-form --nef 8 --ngf 8"
                      " --ndf 8 --batch 4 --steps 4 --sample-every 2");
   ASSERT_EQ(t.code, 0) << t.err;
   EXPECT_TRUE(fs::exists(d.path / "run/model.ctxm"));
   EXPECT_TRUE(fs::exists(d.path / "run/log.jsonl"));
-  CliRun info = ctxenc_cli("info " + (d / "run/checkpoint.ctx"));
+  CliRun info = run_cli("info " + (d / "run/checkpoint.ctx"));
   ASSERT_EQ(info.code, 0) << info.err;
   EXPECT_NE(info.out.find("step:        4"), std::string::npos) << info.out;
   EXPECT_NE(info.out.find("parameters"), std::string::npos);
   // Inpaint a rectangle; every known pixel must be the input's.
   const std::string in = photo_png(d);
-  CliRun inp = ctxenc_cli("inpaint " + in + " --mask rect:20,20,30,25 --model " + (d / "run/model.ctxm") + " -o " +
+  CliRun inp = run_cli("inpaint " + in + " --mask rect:20,20,30,25 --model " + (d / "run/model.ctxm") + " -o " +
                        (d / "out.png"));
   ASSERT_EQ(inp.code, 0) << inp.err;
   cv::Mat a = cv::imread(in), b = cv::imread(d / "out.png");
@@ -100,14 +75,14 @@ TEST(Cli, TrainInfoInpaintEndToEnd) {
   EXPECT_EQ(cv::countNonZero(diff_known.reshape(1)), 0);
   EXPECT_GT(cv::countNonZero(diff.reshape(1)), 0);
   // Resume beyond the end continues the same run.
-  CliRun more = ctxenc_cli("train --resume --out " + (d / "run") + " --steps 6");
+  CliRun more = run_cli("train --resume --out " + (d / "run") + " --steps 6");
   ASSERT_EQ(more.code, 0) << more.err;
-  EXPECT_NE(ctxenc_cli("info " + (d / "run/model.ctxm")).out.find("step:        6"), std::string::npos);
+  EXPECT_NE(run_cli("info " + (d / "run/model.ctxm")).out.find("step:        6"), std::string::npos);
 }
 
 TEST(Cli, BadInputsGiveOneLineADistinctCodeAndNoOutput) {
   TempDir d;
-  const std::string model = make_model(d), img = photo_png(d), out = d / "out.png";
+  const std::string model = write_tiny_model(d), img = photo_png(d), out = d / "out.png";
   std::ofstream(d / "notes.txt") << "not an image";
   cv::Mat wrong_shape(10, 40, CV_8UC1, cv::Scalar(255));
   cv::imwrite(d / "wide_mask.png", wrong_shape);
@@ -146,9 +121,9 @@ TEST(Cli, BadInputsGiveOneLineADistinctCodeAndNoOutput) {
       {"resume without checkpoint", "train --resume --out " + (d / "empty_run"), kExitModel},
   };
   for (const auto& c : cases) {
-    CliRun r = ctxenc_cli(c.args);
+    CliRun r = run_cli(c.args);
     EXPECT_EQ(r.code, c.code) << c.name << ": " << r.err;
-    EXPECT_EQ(lines(r.err), 1) << c.name << ": " << r.err;
+    EXPECT_EQ(count_lines(r.err), 1) << c.name << ": " << r.err;
     EXPECT_EQ(r.err.rfind("ctxenc: ", 0), 0u) << c.name << ": " << r.err;
     EXPECT_FALSE(fs::exists(out)) << c.name;
   }
@@ -159,12 +134,12 @@ TEST(Cli, BadInputsGiveOneLineADistinctCodeAndNoOutput) {
 
 TEST(Cli, MaskOfAnotherResolutionIsResizedWithAWarning) {
   TempDir d;
-  const std::string model = make_model(d), img = photo_png(d);
+  const std::string model = write_tiny_model(d), img = photo_png(d);
   cv::Mat im = cv::imread(img);
   cv::Mat half(im.rows / 2, im.cols / 2, CV_8UC1, cv::Scalar(0));
   half(cv::Rect(10, 10, 8, 8)).setTo(255);
   cv::imwrite(d / "half.png", half);
-  CliRun r = ctxenc_cli("inpaint " + img + " --mask " + (d / "half.png") + " --model " + model + " -o " + (d / "o.png"));
+  CliRun r = run_cli("inpaint " + img + " --mask " + (d / "half.png") + " --model " + model + " -o " + (d / "o.png"));
   EXPECT_EQ(r.code, 0) << r.err;
   EXPECT_NE(r.err.find("warning"), std::string::npos);
   EXPECT_TRUE(fs::exists(d.path / "o.png"));
@@ -172,7 +147,7 @@ TEST(Cli, MaskOfAnotherResolutionIsResizedWithAWarning) {
 
 TEST(Cli, BatchInpaintCompletesTheRestAndReportsFailures) {
   TempDir d;
-  const std::string model = make_model(d);
+  const std::string model = write_tiny_model(d);
   fs::create_directories(d.path / "in");
   fs::create_directories(d.path / "masks");
   for (const char* name : {"a", "b"}) {
@@ -182,7 +157,7 @@ TEST(Cli, BatchInpaintCompletesTheRestAndReportsFailures) {
     cv::imwrite(d / (std::string("masks/") + name + ".png"), m);
   }
   std::ofstream(d / "in/broken.png") << "not a png";
-  CliRun r = ctxenc_cli("inpaint --input " + (d / "in") + " --masks " + (d / "masks") + " --model " + model +
+  CliRun r = run_cli("inpaint --input " + (d / "in") + " --masks " + (d / "masks") + " --model " + model +
                         " --output " + (d / "out") + " --concat");
   EXPECT_EQ(r.code, kExitInput) << r.err;
   EXPECT_TRUE(fs::exists(d.path / "out/a.png"));
@@ -193,7 +168,7 @@ TEST(Cli, BatchInpaintCompletesTheRestAndReportsFailures) {
   cv::Mat a = cv::imread(d / "in/a.png"), c = cv::imread(d / "out/a.png");
   EXPECT_EQ(c.cols, 3 * a.cols);
   // One mask for every image.
-  CliRun one = ctxenc_cli("inpaint --input " + (d / "in") + " --masks " + (d / "masks/a.png") + " --model " + model +
+  CliRun one = run_cli("inpaint --input " + (d / "in") + " --masks " + (d / "masks/a.png") + " --model " + model +
                           " --output " + (d / "out2"));
   EXPECT_EQ(one.code, kExitInput);
   EXPECT_TRUE(fs::exists(d.path / "out2/b.png"));

@@ -28,6 +28,7 @@ using namespace ctxenc;
 using ctxenc::test::photos_dir;
 using ctxenc::test::TempDir;
 using ctxenc::test::tiny_model;
+using namespace ctxenc::test;
 namespace fs = std::filesystem;
 
 namespace {
@@ -64,33 +65,7 @@ double naive_ssim(const cv::Mat& a8, const cv::Mat& b8) {
   return total / n;
 }
 
-std::string make_model(const TempDir& d) {
-  ModelConfig c = tiny_model(32, Bottleneck::Channelwise, OutputRegion::Full);
-  Generator g(c);
-  init_weights(*g);
-  const std::string path = d / "tiny.ctxm";
-  save_model_file(path, g, 0, {});
-  return path;
-}
 
-std::string slurp(const std::string& p) {
-  std::ifstream in(p);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-int lines(const std::string& s) { return static_cast<int>(std::count(s.begin(), s.end(), '\n')); }
-
-struct CliRun {
-  int code;
-  std::string out, err;
-};
-CliRun ctxenc_cli(const std::string& args) {
-  TempDir d;
-  const std::string cmd = std::string(CTXENC_CLI_PATH) + " " + args + " >" + (d / "out") + " 2>" + (d / "err");
-  const int status = std::system(cmd.c_str());
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, slurp(d / "out"), slurp(d / "err")};
-}
 
 std::vector<std::string> methods_of(const EvalResult& r) {
   std::vector<std::string> m;
@@ -187,7 +162,7 @@ TEST(Eval, EndToEndWithAModelAndTheBaselines) {
   TempDir d;
   EvalConfig c;
   c.data = photos_dir();
-  c.model = make_model(d);
+  c.model = write_tiny_model(d);
   c.out_dir = d / "report";
   c.grid = 3;
   c.threads = 1;
@@ -233,7 +208,7 @@ TEST(Eval, EndToEndWithAModelAndTheBaselines) {
   EXPECT_EQ(j["methods"][1]["method"], "telea");
   EXPECT_NEAR(j["methods"][1]["l1_percent"].get<double>(), 100 * r.methods[1].l1, 1e-9);
   const std::string csv = slurp(r.per_image_csv);
-  EXPECT_EQ(lines(csv), 1 + 8 * 4);
+  EXPECT_EQ(count_lines(csv), 1 + 8 * 4);
   EXPECT_EQ(csv.rfind("image,method,l1,l2,psnr,ssim", 0), 0u);
   // Per-image rows pool back to the table (equal hole sizes: mean of means).
   double l1_sum = 0;
@@ -363,27 +338,27 @@ TEST(Eval, BadConfigsThrowTheLibraryErrors) {
 
 TEST(EvalCli, HelpRunAndOneLineErrors) {
   TempDir d;
-  const CliRun help = ctxenc_cli("eval --help");
+  const CliRun help = run_cli("eval --help");
   EXPECT_EQ(help.code, 0);
   for (const char* flag : {"--data", "--model", "--predictions", "--mask", "--baselines", "--split", "--limit",
                            "--grid", "--size", "--threads", "--precision", "--hole-ratio", "--seed", "--blend", "--out"})
     EXPECT_NE(help.out.find(flag), std::string::npos) << flag;
-  const CliRun ok = ctxenc_cli("eval --data " + photos_dir() + " --baselines mean --size 16 --limit 2 --out " +
+  const CliRun ok = run_cli("eval --data " + photos_dir() + " --baselines mean --size 16 --limit 2 --out " +
                                (d / "r"));
   ASSERT_EQ(ok.code, 0) << ok.err;
   EXPECT_NE(ok.out.find("mean"), std::string::npos) << ok.out;
   EXPECT_TRUE(fs::exists(d.path / "r/report.md"));
-  const CliRun bad = ctxenc_cli("eval --data " + photos_dir() + " --baselines telea,magic --out " + (d / "x"));
+  const CliRun bad = run_cli("eval --data " + photos_dir() + " --baselines telea,magic --out " + (d / "x"));
   EXPECT_EQ(bad.code, kExitUsage);
-  EXPECT_EQ(lines(bad.err), 1) << bad.err;
+  EXPECT_EQ(count_lines(bad.err), 1) << bad.err;
   EXPECT_NE(bad.err.find("magic"), std::string::npos) << bad.err;
-  const CliRun nodata = ctxenc_cli("eval --data " + (d / "nothing") + " --out " + (d / "x"));
+  const CliRun nodata = run_cli("eval --data " + (d / "nothing") + " --out " + (d / "x"));
   EXPECT_EQ(nodata.code, kExitData);
-  EXPECT_EQ(lines(nodata.err), 1) << nodata.err;
+  EXPECT_EQ(count_lines(nodata.err), 1) << nodata.err;
   fs::create_directories(d.path / "preds");
-  const CliRun nopred = ctxenc_cli("eval --data " + photos_dir() + " --predictions " + (d / "preds") +
+  const CliRun nopred = run_cli("eval --data " + photos_dir() + " --predictions " + (d / "preds") +
                                    " --size 16 --out " + (d / "x"));
   EXPECT_EQ(nopred.code, kExitInput);
-  EXPECT_EQ(lines(nopred.err), 1) << nopred.err;
+  EXPECT_EQ(count_lines(nopred.err), 1) << nopred.err;
   EXPECT_NE(nopred.err.find("photo0.jpg"), std::string::npos) << nopred.err;
 }

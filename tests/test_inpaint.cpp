@@ -17,17 +17,10 @@ using namespace ctxenc;
 using ctxenc::test::photos_dir;
 using ctxenc::test::TempDir;
 using ctxenc::test::tiny_model;
+using ctxenc::test::write_tiny_model;
 
 namespace {
 
-std::string model_file(const TempDir& d, OutputRegion o) {
-  ModelConfig c = tiny_model(32, Bottleneck::Channelwise, o);
-  Generator g(c);
-  init_weights(*g);
-  const std::string p = d / (std::string(to_string(o)) + ".ctxm");
-  save_model_file(p, g, 0, {});
-  return p;
-}
 
 cv::Mat photo(int w, int h) {
   cv::Mat m = load_image_rgb(photos_dir() + "/photo5.jpg"), out;
@@ -58,7 +51,7 @@ TEST_P(InpaintAll, KnownPixelsAreUnchangedAndHolesFilled) {
   InpaintOptions o;
   o.strategy = strategy;
   o.blend = blend;
-  Inpainter inp(model_file(d, output), o);
+  Inpainter inp(write_tiny_model(d, output), o);
   cv::Mat img = photo(150, 110);
   cv::Mat mask = cv::Mat::zeros(img.size(), CV_8UC1);
   cv::circle(mask, {40, 50}, 9, 255, -1);                  // interior hole
@@ -83,7 +76,7 @@ INSTANTIATE_TEST_SUITE_P(
 
 TEST(Inpaint, LargeHoleGoesCoarseToFine) {
   TempDir d;
-  Inpainter inp(model_file(d, OutputRegion::Full), {});
+  Inpainter inp(write_tiny_model(d, OutputRegion::Full), {});
   cv::Mat img = photo(400, 300);
   cv::Mat mask = cv::Mat::zeros(img.size(), CV_8UC1);
   mask(cv::Rect(100, 80, 150, 120)).setTo(255);  // window 300 px > 2 x 32: coarse + native tiles
@@ -95,7 +88,7 @@ TEST(Inpaint, LargeHoleGoesCoarseToFine) {
 
 TEST(Inpaint, BlendsDifferAndStayInTheHole) {
   TempDir d;
-  const std::string m = model_file(d, OutputRegion::Full);
+  const std::string m = write_tiny_model(d, OutputRegion::Full);
   cv::Mat img = photo(96, 96);
   cv::Mat mask = cv::Mat::zeros(img.size(), CV_8UC1);
   mask(cv::Rect(30, 30, 30, 30)).setTo(255);
@@ -119,7 +112,7 @@ TEST(Inpaint, BlendsDifferAndStayInTheHole) {
 
 TEST(Inpaint, EmptyMaskGivesACopyAndFullMaskIsRefused) {
   TempDir d;
-  Inpainter inp(model_file(d, OutputRegion::Full), {});
+  Inpainter inp(write_tiny_model(d, OutputRegion::Full), {});
   cv::Mat img = photo(64, 48);
   InpaintReport rep;
   cv::Mat same = inp.inpaint(img, cv::Mat::zeros(img.size(), CV_8UC1), &rep);
@@ -132,10 +125,10 @@ TEST(Inpaint, EmptyMaskGivesACopyAndFullMaskIsRefused) {
 
 TEST(Inpaint, CenterMaskFollowsTheModel) {
   TempDir d;
-  Inpainter center(model_file(d, OutputRegion::Center), {});
+  Inpainter center(write_tiny_model(d, OutputRegion::Center), {});
   cv::Mat m = center.center_mask(128, 128);  // tiny model: 32 px, overlap 2 -> hole 12/32
   EXPECT_EQ(cv::countNonZero(m), 48 * 48);
-  Inpainter full(model_file(d, OutputRegion::Full), {});
+  Inpainter full(write_tiny_model(d, OutputRegion::Full), {});
   EXPECT_EQ(cv::countNonZero(full.center_mask(128, 128)), 64 * 64);
 }
 
