@@ -113,13 +113,15 @@ TrainLoader::TrainLoader(std::vector<std::string> files, const DataConfig& data,
       seed_(seed), warn_(std::move(warn)), next_sample_(first_step * batch_size), next_step_(first_step) {
   if (files_.empty()) throw DataError("the dataset holds no images");
   if (batch_ < 1) throw UsageError("batch size must be positive");
+  // Step s lives in slot s % prefetch; the first `prefetch` steps start there.
   const int prefetch = std::max(1, data_.prefetch_batches);
+  slots_.resize(static_cast<size_t>(prefetch));
   for (int i = 0; i < prefetch; ++i) {
     auto s = std::make_unique<Slot>();
     s->step = first_step + i;
     s->images = torch::empty({batch_, size_, size_, 3});
     s->holes = torch::empty({batch_, 1, size_, size_});
-    slots_.push_back(std::move(s));
+    slots_[static_cast<size_t>(first_step + i) % slots_.size()] = std::move(s);
   }
   int n = data_.loader_threads > 0 ? data_.loader_threads
                                    : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
@@ -138,6 +140,11 @@ TrainLoader::~TrainLoader() {
 Batch TrainLoader::next() {
   std::unique_lock<std::mutex> lock(mu_);
   Slot& slot = *slots_[static_cast<size_t>(next_step_) % slots_.size()];
+  // The ring invariant: a slot holds the step we want or an earlier one still
+  // being consumed, never a later one (that would wait forever).
+  if (slot.step > next_step_)
+    throw Error(kExitInternal, "loader ring out of order: slot holds step " + std::to_string(slot.step) +
+                                   ", expected " + std::to_string(next_step_));
   cv_.wait(lock, [&] { return error_ || (slot.step == next_step_ && slot.done == batch_); });
   if (error_) std::rethrow_exception(error_);
   Batch b;

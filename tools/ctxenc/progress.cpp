@@ -21,6 +21,8 @@ ProgressBar::ProgressBar(std::string label, int64_t total, int64_t start, std::s
       tty_(::isatty(STDERR_FILENO)), t0_(std::chrono::steady_clock::now()), last_(t0_) {}
 
 void ProgressBar::update(int64_t done, const std::string& suffix) {
+  last_done_ = done;
+  last_suffix_ = suffix;
   const auto now = std::chrono::steady_clock::now();
   const double since = std::chrono::duration<double>(now - last_).count();
   if (done >= total_) return;  // the final line is finish()'s
@@ -30,7 +32,7 @@ void ProgressBar::update(int64_t done, const std::string& suffix) {
 }
 
 void ProgressBar::finish(const std::string& suffix) {
-  draw(total_, suffix, true);
+  draw(last_done_, suffix.empty() ? last_suffix_ : suffix, true);
 }
 
 void ProgressBar::draw(int64_t done, const std::string& suffix, bool final) {
@@ -45,7 +47,7 @@ void ProgressBar::draw(int64_t done, const std::string& suffix, bool final) {
   char head[256];
   std::snprintf(head, sizeof(head), "%s [%s] %lld/%lld %3.0f%% %s<%s %.2f %s/s", label_.c_str(), bar.c_str(),
                 static_cast<long long>(done), static_cast<long long>(total_), 100.0 * frac,
-                fmt_duration(elapsed).c_str(), final ? "00:00" : fmt_duration(eta).c_str(), rate, unit_.c_str());
+                fmt_duration(elapsed).c_str(), final && done >= total_ ? "00:00" : fmt_duration(eta).c_str(), rate, unit_.c_str());
   std::string line = std::string(head) + (suffix.empty() ? "" : " " + suffix);
   if (tty_) std::fprintf(stderr, "\r\033[K%s%s", line.c_str(), final ? "\n" : "");
   else std::fprintf(stderr, "%s\n", line.c_str());

@@ -11,12 +11,14 @@ class ProgressBar {
  public:
   ProgressBar(std::string label, int64_t total, int64_t start = 0, std::string unit = "it");
   void update(int64_t done, const std::string& suffix = "");
+  // Draws the last state (done as last updated) as the final line.
   void finish(const std::string& suffix = "");
 
  private:
   void draw(int64_t done, const std::string& suffix, bool final);
   std::string label_, unit_;
-  int64_t total_, start_;
+  int64_t total_, start_, last_done_ = 0;
+  std::string last_suffix_;
   bool tty_;
   std::chrono::steady_clock::time_point t0_, last_;
 };
