@@ -55,19 +55,71 @@ cv::Mat push_pull_fill(const cv::Mat& rgb, const cv::Mat& hole) {
   return out;
 }
 
-// A square window, possibly reaching past the image border (reflect padding).
-cv::Mat crop_reflect(const cv::Mat& img, const cv::Rect& r) {
+// The part of img under rect r, which may reach past the image border: the
+// outside is filled by reflection (images) or with zeros (masks).
+cv::Mat crop_padded(const cv::Mat& img, const cv::Rect& r, bool reflect = true) {
   const cv::Rect inside = r & cv::Rect(0, 0, img.cols, img.rows);
+  if (inside == r) return img(r).clone();
+  if (inside.area() == 0) return cv::Mat(r.size(), img.type(), cv::Scalar::all(0));
   const int top = inside.y - r.y, left = inside.x - r.x;
   const int bottom = r.y + r.height - (inside.y + inside.height);
   const int right = r.x + r.width - (inside.x + inside.width);
-  if (top == 0 && left == 0 && bottom == 0 && right == 0) return img(r).clone();
+  int border = cv::BORDER_CONSTANT;
+  if (reflect) border = (inside.width > 1 && inside.height > 1) ? cv::BORDER_REFLECT_101 : cv::BORDER_REPLICATE;
   cv::Mat out;
-  if (inside.area() == 0) {  // window entirely outside: should not happen; replicate nearest edge
-    return cv::Mat(r.size(), img.type(), cv::Scalar::all(0));
-  }
-  const int border = (inside.width > 1 && inside.height > 1) ? cv::BORDER_REFLECT_101 : cv::BORDER_REPLICATE;
-  cv::copyMakeBorder(img(inside), out, top, bottom, left, right, border);
+  cv::copyMakeBorder(img(inside), out, top, bottom, left, right, border, cv::Scalar::all(0));
+  return out;
+}
+
+cv::Mat merge3(const cv::Mat& c) {
+  cv::Mat out;
+  cv::merge(std::vector<cv::Mat>{c, c, c}, out);
+  return out;
+}
+
+// Feather on one hole's neighbourhood: the colour step between each border
+// hole pixel and the mean of its known neighbours is spread smoothly into the
+// hole (normalised Gaussian) and fades out linearly over `band` px.
+cv::Mat feather_patch(const cv::Mat& original, const cv::Mat& filled, const cv::Mat& hole) {
+  cv::Mat known = (hole == 0), dil, dist, of, ff, kf;
+  cv::dilate(known, dil, cv::getStructuringElement(cv::MORPH_RECT, cv::Size(3, 3)));
+  const cv::Mat inner_border = dil & hole;
+  cv::distanceTransform(hole, dist, cv::DIST_L2, 3);
+  original.convertTo(of, CV_32FC3);
+  filled.convertTo(ff, CV_32FC3);
+  known.convertTo(kf, CV_32FC1, 1.0 / 255.0);
+  cv::Mat nb_sum, nb_cnt;
+  cv::blur(of.mul(merge3(kf)), nb_sum, cv::Size(3, 3));
+  cv::blur(kf, nb_cnt, cv::Size(3, 3));
+  const cv::Mat neighbour_mean = nb_sum / cv::max(merge3(nb_cnt), 1e-6);
+  cv::Mat step = cv::Mat::zeros(of.size(), CV_32FC3), bf;
+  cv::Mat(neighbour_mean - ff).copyTo(step, inner_border);
+  inner_border.convertTo(bf, CV_32FC1, 1.0 / 255.0);
+  double max_d = 0;
+  cv::minMaxLoc(dist, nullptr, &max_d);
+  const double band = std::clamp(max_d * 0.5, 2.0, 24.0);
+  const int k = 2 * static_cast<int>(std::ceil(band)) + 1;
+  cv::Mat step_s, w_s;
+  cv::GaussianBlur(step, step_s, cv::Size(k, k), band / 2);
+  cv::GaussianBlur(bf, w_s, cv::Size(k, k), band / 2);
+  const cv::Mat offset = step_s / cv::max(merge3(w_s), 1e-6);
+  const cv::Mat alpha = cv::max(1.0 - dist / band, 0.0);
+  cv::Mat res = ff + offset.mul(merge3(alpha)), res8;
+  res.convertTo(res8, CV_8UC3);
+  return res8;
+}
+
+// Poisson (OpenCV seamlessClone) on one hole's neighbourhood; the hole must
+// not touch the patch border, which the caller's margin guarantees.
+cv::Mat poisson_patch(const cv::Mat& original, const cv::Mat& filled, const cv::Mat& hole) {
+  cv::Mat grown;
+  cv::dilate(hole, grown, cv::getStructuringElement(cv::MORPH_RECT, cv::Size(5, 5)));
+  const cv::Rect bb = cv::boundingRect(grown);
+  // OpenCV centres the mask's bounding box at p, computing the centre as
+  // min + (max - min) / 2 on inclusive bounds; this p keeps it in place.
+  const cv::Point p(bb.x + (bb.width - 1) / 2, bb.y + (bb.height - 1) / 2);
+  cv::Mat out;
+  cv::seamlessClone(filled, original, grown, p, out, cv::NORMAL_CLONE);
   return out;
 }
 
@@ -143,13 +195,13 @@ void Inpainter::Impl::run_windows(cv::Mat& work, cv::Mat& remaining, const std::
   const ModelConfig& mc = model.config;
   torch::NoGradGuard no_grad;
   for (const Window& win : windows) {
-    cv::Mat scope = remaining;
-    if (win.cell_scope) {
-      scope = cv::Mat::zeros(remaining.size(), CV_8UC1);
-      const cv::Rect c = win.cell & cv::Rect(0, 0, remaining.cols, remaining.rows);
-      remaining(c).copyTo(scope(c));
+    cv::Mat patch = crop_padded(work, win.rect), hole_patch = crop_padded(remaining, win.rect);
+    if (win.cell_scope) {  // only the cell's unfilled pixels are hole for the model
+      cv::Mat in_cell = cv::Mat::zeros(hole_patch.size(), CV_8UC1);
+      in_cell(cv::Rect(win.cell.tl() - win.rect.tl(), win.cell.size()) & cv::Rect(cv::Point(), hole_patch.size()))
+          .setTo(255);
+      hole_patch &= in_cell;
     }
-    cv::Mat patch = crop_reflect(work, win.rect), hole_patch = crop_reflect(scope, win.rect);
     cv::Mat small, small_hole;
     const bool shrink = win.rect.width > S;
     cv::resize(patch, small, cv::Size(S, S), 0, 0, shrink ? cv::INTER_AREA : cv::INTER_CUBIC);
@@ -182,74 +234,22 @@ void Inpainter::Impl::run_windows(cv::Mat& work, cv::Mat& remaining, const std::
 
 cv::Mat Inpainter::Impl::blend(const cv::Mat& original, const cv::Mat& filled, const cv::Mat& hole) const {
   if (opt.blend == Blend::None) return filled;
-  if (opt.blend == Blend::Poisson) {
-    // seamlessClone needs the region away from the border: pad, clone per hole, crop.
-    const int pad = 8;
-    cv::Mat src, dst, m;
-    cv::copyMakeBorder(filled, src, pad, pad, pad, pad, cv::BORDER_REFLECT_101);
-    cv::copyMakeBorder(original, dst, pad, pad, pad, pad, cv::BORDER_REFLECT_101);
-    cv::copyMakeBorder(hole, m, pad, pad, pad, pad, cv::BORDER_CONSTANT, cv::Scalar(0));
-    cv::Mat grown;
-    cv::dilate(m, grown, cv::getStructuringElement(cv::MORPH_RECT, cv::Size(5, 5)));
-    cv::Mat labels, stats, centroids;
-    const int n = cv::connectedComponentsWithStats(grown, labels, stats, centroids, 8, CV_32S);
-    cv::Mat out = dst.clone();
-    for (int i = 1; i < n; ++i) {
-      cv::Mat comp = (labels == i);
-      cv::Rect bb(stats.at<int>(i, cv::CC_STAT_LEFT), stats.at<int>(i, cv::CC_STAT_TOP),
-                  stats.at<int>(i, cv::CC_STAT_WIDTH), stats.at<int>(i, cv::CC_STAT_HEIGHT));
-      // OpenCV places the mask's bounding box centred at p, with the centre
-      // computed as min + (max - min) / 2 on inclusive bounds.
-      cv::Point p(bb.x + (bb.width - 1) / 2, bb.y + (bb.height - 1) / 2);
-      cv::Mat cloned;
-      cv::seamlessClone(src, out, comp, p, cloned, cv::NORMAL_CLONE);
-      cloned.copyTo(out, comp);
-    }
-    return out(cv::Rect(pad, pad, original.cols, original.rows)).clone();
+  // Each hole is blended in its own neighbourhood, so the cost follows the
+  // holes, not the image (a 4000x3000 photo with three holes stays cheap).
+  cv::Mat out = filled.clone(), labels, stats, centroids;
+  const int n = cv::connectedComponentsWithStats(hole, labels, stats, centroids, 8, CV_32S);
+  for (int i = 1; i < n; ++i) {
+    const cv::Rect bb(stats.at<int>(i, cv::CC_STAT_LEFT), stats.at<int>(i, cv::CC_STAT_TOP),
+                      stats.at<int>(i, cv::CC_STAT_WIDTH), stats.at<int>(i, cv::CC_STAT_HEIGHT));
+    const int margin = opt.blend == Blend::Feather ? 28 : 8;  // > feather band / clone dilation
+    const cv::Rect roi(bb.x - margin, bb.y - margin, bb.width + 2 * margin, bb.height + 2 * margin);
+    const cv::Mat this_hole = crop_padded(labels, roi, /*reflect=*/false) == i;
+    const cv::Mat o = crop_padded(original, roi), f = crop_padded(filled, roi);
+    const cv::Mat res = opt.blend == Blend::Feather ? feather_patch(o, f, this_hole) : poisson_patch(o, f, this_hole);
+    const cv::Rect in = roi & cv::Rect(0, 0, out.cols, out.rows);
+    const cv::Rect local(in.tl() - roi.tl(), in.size());
+    res(local).copyTo(out(in), this_hole(local));
   }
-  // Feather: the colour step between each border hole pixel and its known
-  // neighbours is spread smoothly into the hole and fades out over `band` px.
-  cv::Mat known = (hole == 0), inner_border, dist;
-  cv::Mat dil;
-  cv::dilate(known, dil, cv::getStructuringElement(cv::MORPH_RECT, cv::Size(3, 3)));
-  inner_border = dil & hole;
-  cv::distanceTransform(hole, dist, cv::DIST_L2, 3);
-  cv::Mat of, ff, kf;
-  original.convertTo(of, CV_32FC3);
-  filled.convertTo(ff, CV_32FC3);
-  known.convertTo(kf, CV_32FC1, 1.0 / 255.0);
-  cv::Mat kf3;
-  cv::merge(std::vector<cv::Mat>{kf, kf, kf}, kf3);
-  cv::Mat nb_sum, nb_cnt;
-  cv::blur(of.mul(kf3), nb_sum, cv::Size(3, 3));
-  cv::blur(kf, nb_cnt, cv::Size(3, 3));
-  cv::Mat cnt3;
-  cv::merge(std::vector<cv::Mat>{nb_cnt, nb_cnt, nb_cnt}, cnt3);
-  cv::Mat neighbour_mean = nb_sum / cv::max(cnt3, 1e-6);
-  cv::Mat step = cv::Mat::zeros(of.size(), CV_32FC3);
-  cv::Mat(neighbour_mean - ff).copyTo(step, inner_border);
-  cv::Mat bf;
-  inner_border.convertTo(bf, CV_32FC1, 1.0 / 255.0);
-  double max_d = 0;
-  cv::minMaxLoc(dist, nullptr, &max_d);
-  const double band = std::clamp(max_d * 0.5, 2.0, 24.0);
-  const int k = 2 * static_cast<int>(std::ceil(band)) + 1;
-  cv::Mat step_s, w_s;
-  cv::GaussianBlur(step, step_s, cv::Size(k, k), band / 2);
-  cv::GaussianBlur(bf, w_s, cv::Size(k, k), band / 2);
-  cv::Mat ws3;
-  cv::merge(std::vector<cv::Mat>{w_s, w_s, w_s}, ws3);
-  cv::Mat offset = step_s / cv::max(ws3, 1e-6);
-  cv::Mat alpha;
-  cv::Mat ramp = 1.0 - dist / band;
-  alpha = cv::max(ramp, 0.0);
-  cv::Mat a3;
-  cv::merge(std::vector<cv::Mat>{alpha, alpha, alpha}, a3);
-  cv::Mat res = ff + offset.mul(a3);
-  cv::Mat out = filled.clone();
-  cv::Mat res8;
-  res.convertTo(res8, CV_8UC3);
-  res8.copyTo(out, hole);
   return out;
 }
 
