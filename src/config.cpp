@@ -54,6 +54,9 @@ void ModelConfig::validate() const {
     throw UsageError("nbottleneck must be positive");
   if (output == OutputRegion::Center && (overlap < 0 || 2 * overlap >= output_size()))
     throw UsageError("overlap must be in [0, " + std::to_string(output_size() / 2) + ")");
+  if (residual && output != OutputRegion::Full) throw UsageError("residual needs a full-output model");
+  if (fill != HoleFill::Mean && output != OutputRegion::Full)
+    throw UsageError("fill " + std::string(to_string(fill)) + " needs a full-output model");
   for (float m : fill_mean)
     if (!(m >= 0.f && m <= 1.f)) throw UsageError("fill mean must be in [0, 1]");
 }
@@ -61,6 +64,10 @@ void ModelConfig::validate() const {
 const char* to_string(Bottleneck b) { return b == Bottleneck::Dense ? "dense" : "channelwise"; }
 const char* to_string(OutputRegion o) { return o == OutputRegion::Center ? "center" : "full"; }
 const char* to_string(Precision p) { return p == Precision::FP32 ? "fp32" : "bf16"; }
+const char* to_string(HoleFill f) { return f == HoleFill::Mean ? "mean" : "telea"; }
+HoleFill parse_hole_fill(const std::string& s) {
+  return parse_enum<HoleFill>(s, {{"mean", HoleFill::Mean}, {"telea", HoleFill::Telea}}, "hole fill");
+}
 const char* to_string(MaskKind k) {
   switch (k) {
     case MaskKind::Center: return "center";
@@ -98,6 +105,7 @@ void to_json(nlohmann::json& j, const ModelConfig& c) {
        {"ngf", c.ngf}, {"ndf", c.ndf}, {"bottleneck", to_string(c.bottleneck)},
        {"nbottleneck", c.nbottleneck}, {"output", to_string(c.output)},
        {"overlap", c.overlap}, {"mask_channel", c.mask_channel},
+       {"fill", to_string(c.fill)}, {"residual", c.residual},
        {"global_discriminator", c.global_discriminator}, {"fill_mean", c.fill_mean}};
 }
 void from_json(const nlohmann::json& j, ModelConfig& c) {
@@ -111,6 +119,8 @@ void from_json(const nlohmann::json& j, ModelConfig& c) {
   if (j.contains("output")) c.output = parse_output_region(j.at("output"));
   get_opt(j, "overlap", c.overlap);
   get_opt(j, "mask_channel", c.mask_channel);
+  if (j.contains("fill")) c.fill = parse_hole_fill(j.at("fill"));
+  get_opt(j, "residual", c.residual);
   get_opt(j, "global_discriminator", c.global_discriminator);
   get_opt(j, "fill_mean", c.fill_mean);
 }
@@ -146,7 +156,7 @@ void to_json(nlohmann::json& j, const TrainConfig& c) {
   j = {{"model", c.model}, {"data", c.data}, {"mask", c.mask}, {"out_dir", c.out_dir},
        {"batch_size", c.batch_size}, {"steps", c.steps}, {"lr", c.lr}, {"beta1", c.beta1},
        {"g_lr_mult", c.g_lr_mult}, {"lambda_rec", c.lambda_rec},
-       {"lambda_adv", c.lambda_adv}, {"overlap_weight", c.overlap_weight},
+       {"lambda_adv", c.lambda_adv}, {"overlap_weight", c.overlap_weight}, {"ema_decay", c.ema_decay},
        {"seed", c.seed}, {"threads", c.threads}, {"precision", to_string(c.precision)},
        {"log_every", c.log_every}, {"save_every", c.save_every},
        {"sample_every", c.sample_every}};
@@ -164,6 +174,7 @@ void from_json(const nlohmann::json& j, TrainConfig& c) {
   get_opt(j, "lambda_rec", c.lambda_rec);
   get_opt(j, "lambda_adv", c.lambda_adv);
   get_opt(j, "overlap_weight", c.overlap_weight);
+  get_opt(j, "ema_decay", c.ema_decay);
   get_opt(j, "seed", c.seed);
   get_opt(j, "threads", c.threads);
   if (j.contains("precision")) c.precision = parse_precision(j.at("precision"));

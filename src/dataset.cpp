@@ -14,6 +14,7 @@
 #include "ctxenc/errors.h"
 #include "ctxenc/image_io.h"
 #include "ctxenc/masks.h"
+#include "ctxenc/prefill.h"
 
 namespace ctxenc {
 namespace fs = std::filesystem;
@@ -101,16 +102,25 @@ cv::Mat augment_crop(const cv::Mat& rgb, const DataConfig& cfg, int size, uint64
 // ---- TrainLoader -------------------------------------------------------------
 
 struct TrainLoader::Slot {
-  int64_t step = -1;     // batch this slot produces
-  torch::Tensor images;  // [B, S, S, C] float32 (NHWC == channels_last of [B, C, S, S])
-  torch::Tensor holes;   // [B, 1, S, S] float32
-  int done = 0;          // samples written
+  int64_t step = -1;        // batch this slot produces
+  torch::Tensor images;     // [B, S, S, C] float32 (NHWC == channels_last of [B, C, S, S])
+  torch::Tensor holes;      // [B, 1, S, S] float32
+  torch::Tensor prefilled;  // [B, S, S, C] float32, HoleFill::Telea only
+  int done = 0;             // samples written
+
+  void allocate(int batch, int size, bool with_prefill) {
+    images = torch::empty({batch, size, size, 3});
+    holes = torch::empty({batch, 1, size, size});
+    prefilled = with_prefill ? torch::empty({batch, size, size, 3}) : torch::Tensor();
+  }
 };
 
 TrainLoader::TrainLoader(std::vector<std::string> files, const DataConfig& data, const MaskConfig& mask,
-                         int image_size, int batch_size, uint64_t seed, int64_t first_step, WarnFn warn)
+                         int image_size, int batch_size, uint64_t seed, int64_t first_step, WarnFn warn,
+                         HoleFill prefill)
     : files_(std::move(files)), data_(data), mask_(mask), size_(image_size), batch_(batch_size),
-      seed_(seed), warn_(std::move(warn)), next_sample_(first_step * batch_size), next_step_(first_step) {
+      seed_(seed), warn_(std::move(warn)), prefill_(prefill), next_sample_(first_step * batch_size),
+      next_step_(first_step) {
   if (files_.empty()) throw DataError("the dataset holds no images");
   if (batch_ < 1) throw UsageError("batch size must be positive");
   // Step s lives in slot s % prefetch; the first `prefetch` steps start there.
@@ -119,8 +129,7 @@ TrainLoader::TrainLoader(std::vector<std::string> files, const DataConfig& data,
   for (int i = 0; i < prefetch; ++i) {
     auto s = std::make_unique<Slot>();
     s->step = first_step + i;
-    s->images = torch::empty({batch_, size_, size_, 3});
-    s->holes = torch::empty({batch_, 1, size_, size_});
+    s->allocate(batch_, size_, prefill_ != HoleFill::Mean);
     slots_[static_cast<size_t>(first_step + i) % slots_.size()] = std::move(s);
   }
   int n = data_.loader_threads > 0 ? data_.loader_threads
@@ -151,8 +160,8 @@ Batch TrainLoader::next() {
   b.step = next_step_;
   b.images = slot.images.permute({0, 3, 1, 2});  // [B, C, S, S], channels_last memory
   b.holes = slot.holes;
-  slot.images = torch::empty({batch_, size_, size_, 3});
-  slot.holes = torch::empty({batch_, 1, size_, size_});
+  if (slot.prefilled.defined()) b.prefilled = slot.prefilled.permute({0, 3, 1, 2});
+  slot.allocate(batch_, size_, prefill_ != HoleFill::Mean);
   slot.done = 0;
   slot.step += static_cast<int64_t>(slots_.size());
   ++next_step_;
@@ -204,6 +213,11 @@ void TrainLoader::produce_sample(Slot& slot, int64_t step, int k) {
   dst_img /= 127.5;
   cv::Mat dst_hole(size_, size_, CV_32FC1, slot.holes[k].data_ptr<float>());
   mask.convertTo(dst_hole, CV_32FC1, 1.0 / 255.0);
+  if (prefill_ != HoleFill::Mean) {
+    cv::Mat dst_fill(size_, size_, CV_32FC3, slot.prefilled[k].data_ptr<float>());
+    prefill_holes(crop, mask, prefill_).convertTo(dst_fill, CV_32FC3, 1.0, -127.5);
+    dst_fill /= 127.5;
+  }
 }
 
 size_t TrainLoader::file_at(int64_t epoch, size_t pos) {

@@ -18,10 +18,17 @@ static torch::Tensor fill_tensor(const ModelConfig& cfg, const torch::Tensor& li
   return torch::tensor(v, like.options()).view({1, cfg.channels, 1, 1});
 }
 
-torch::Tensor generator_input(const ModelConfig& cfg, const torch::Tensor& images,
-                              const torch::Tensor& holes) {
+torch::Tensor generator_input(const ModelConfig& cfg, const torch::Tensor& images, const torch::Tensor& holes,
+                              const torch::Tensor& prefilled) {
   auto h = holes.to(images.dtype());
-  auto x = images * (1 - h) + fill_tensor(cfg, images) * h;  // [B, C, S, S]
+  torch::Tensor fill;
+  if (cfg.fill == HoleFill::Mean) {
+    fill = fill_tensor(cfg, images);
+  } else {
+    TORCH_CHECK(prefilled.defined(), "this model needs its holes pre-filled (fill = telea)");
+    fill = prefilled.to(images.dtype());
+  }
+  auto x = images * (1 - h) + fill * h;  // [B, C, S, S]
   if (cfg.mask_channel) x = torch::cat({x, h.expand({images.size(0), 1, -1, -1}) * 2 - 1}, 1);
   return x.contiguous(torch::MemoryFormat::ChannelsLast);
 }

@@ -119,7 +119,9 @@ torch::Tensor InferenceGenerator::forward(const torch::Tensor& x_in) const {
     if (c.kind == 1) x.relu_();
     else x = torch::tanh(x);
   }
-  return x.to(torch::kFloat32);
+  x = x.to(torch::kFloat32);
+  if (cfg_.residual) x = x + x_in.narrow(1, 0, cfg_.channels).to(torch::kFloat32);
+  return x;
 }
 
 }  // namespace ctxenc

@@ -13,6 +13,7 @@
 #include "ctxenc/errors.h"
 #include "ctxenc/holes.h"
 #include "ctxenc/inference.h"
+#include "ctxenc/prefill.h"
 
 namespace ctxenc {
 namespace {
@@ -210,7 +211,12 @@ void Inpainter::Impl::run_windows(cv::Mat& work, cv::Mat& remaining, const std::
     auto images = to_model_range(torch::from_blob(small.data, {1, S, S, 3}, torch::kUInt8).clone());
     auto holes = torch::from_blob(small_hole.data, {1, 1, S, S}, torch::kUInt8).gt(0).to(torch::kFloat32);
     if (mc.output == OutputRegion::Center) holes = center_hole(mc);
-    auto pred = net->forward(generator_input(mc, images, holes));  // [1, C, out, out]
+    torch::Tensor prefilled;
+    if (mc.fill != HoleFill::Mean) {
+      cv::Mat filled = prefill_holes(small, small_hole > 0, mc.fill);
+      prefilled = to_model_range(torch::from_blob(filled.data, {1, S, S, 3}, torch::kUInt8).clone());
+    }
+    auto pred = net->forward(generator_input(mc, images, holes, prefilled));  // [1, C, out, out]
     auto out = composite(mc, images, holes, pred);                  // [1, C, S, S]
     auto rgb = out.add(1.0).mul(127.5).permute({0, 2, 3, 1}).contiguous();  // [1, S, S, C] float in [0, 255]
     cv::Mat pred_small(S, S, CV_32FC3, rgb.data_ptr<float>());

@@ -156,9 +156,11 @@ GeneratorImpl::GeneratorImpl(const ModelConfig& cfg_) : cfg(cfg_) {
 }
 
 torch::Tensor GeneratorImpl::forward(torch::Tensor x) {
-  x = encoder->forward(x);  // [B, 512, 4, 4]
-  x = dense ? dense(x) : channelwise(x);
-  return decoder->forward(x);
+  auto h = encoder->forward(x);  // [B, 512, 4, 4]
+  h = dense ? dense(h) : channelwise(h);
+  h = decoder->forward(h);       // [B, C, out, out]
+  // Residual: the decoder predicts a correction to the filled input.
+  return cfg.residual ? x.narrow(1, 0, cfg.channels) + h : h;
 }
 
 DiscriminatorImpl::DiscriminatorImpl(const ModelConfig& cfg_) : cfg(cfg_) {
@@ -198,6 +200,15 @@ int64_t count_parameters(const nn::Module& m) {
   int64_t n = 0;
   for (const auto& p : m.parameters(/*recurse=*/true)) n += p.numel();
   return n;
+}
+
+void copy_weights(const nn::Module& src, nn::Module& dst) {
+  torch::NoGradGuard no_grad;
+  auto sp = src.parameters(), dp = dst.parameters();
+  TORCH_CHECK(sp.size() == dp.size(), "copy_weights: different architectures");
+  for (size_t i = 0; i < sp.size(); ++i) dp[i].copy_(sp[i]);
+  auto sb = src.buffers(), db = dst.buffers();
+  for (size_t i = 0; i < sb.size(); ++i) db[i].copy_(sb[i]);
 }
 
 void to_channels_last(nn::Module& m) {

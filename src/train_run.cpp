@@ -43,7 +43,9 @@ void truncate_log(const std::string& path, int64_t step) {
 cv::Mat sample_grid(const ModelConfig& mc, const torch::Tensor& images, const torch::Tensor& holes,
                     const torch::Tensor& output, int n) {
   n = std::min<int>(n, static_cast<int>(images.size(0)));
-  auto masked = generator_input(mc, images, holes).narrow(1, 0, mc.channels);
+  ModelConfig shown = mc;  // show holes in the mean colour, whatever the model's fill
+  shown.fill = HoleFill::Mean;
+  auto masked = generator_input(shown, images, holes).narrow(1, 0, mc.channels);
   auto rows = torch::cat({masked.narrow(0, 0, n), output.narrow(0, 0, n), images.narrow(0, 0, n)}, 3);  // [n, C, S, 3S]
   auto pixels = to_uint8_nhwc(rows);  // [n, S, 3S, C]
   cv::Mat m(static_cast<int>(n * pixels.size(1)), static_cast<int>(pixels.size(2)), CV_8UC3, pixels.data_ptr<uint8_t>());
@@ -91,21 +93,24 @@ TrainResult run_training(const TrainConfig& cfg_in, bool resume, const TrainCall
       cfg.data.path);
 
   const int64_t first = trainer.step();
-  TrainLoader loader(data.files, cfg.data, cfg.mask, cfg.model.image_size, cfg.batch_size, cfg.seed, first, say);
+  TrainLoader loader(data.files, cfg.data, cfg.mask, cfg.model.image_size, cfg.batch_size, cfg.seed, first, say,
+                     cfg.model.fill);
   std::ofstream log(log_path, std::ios::app);
   TrainResult result;
   result.checkpoint = ckpt;
 
   // A fixed batch for sample grids, drawn apart from the training stream.
-  torch::Tensor sample_images, sample_holes;
+  torch::Tensor sample_images, sample_holes, sample_prefilled;
   if (cb.primary && cfg.sample_every > 0) {
     DataConfig sd = cfg.data;
     sd.loader_threads = 1;
     sd.prefetch_batches = 1;
-    TrainLoader sample_loader(data.files, sd, cfg.mask, cfg.model.image_size, 8, cfg.seed ^ 0x5A5A5A5AULL, 0);
+    TrainLoader sample_loader(data.files, sd, cfg.mask, cfg.model.image_size, 8, cfg.seed ^ 0x5A5A5A5AULL, 0, {},
+                              cfg.model.fill);
     Batch b = sample_loader.next();
     sample_images = b.images;
     sample_holes = b.holes;
+    sample_prefilled = b.prefilled;
   }
 
   auto save = [&](const char* why) {
@@ -126,7 +131,7 @@ TrainResult run_training(const TrainConfig& cfg_in, bool resume, const TrainCall
       break;
     }
     Batch batch = loader.next();
-    StepStats st = trainer.train_step(batch.images, batch.holes);
+    StepStats st = trainer.train_step(batch.images, batch.holes, batch.prefilled);
     const int64_t s = trainer.step();
     const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     p.step = s;
@@ -148,7 +153,7 @@ TrainResult run_training(const TrainConfig& cfg_in, bool resume, const TrainCall
       log.flush();
     }
     if (cb.primary && cfg.sample_every > 0 && (s % cfg.sample_every == 0 || s == cfg.steps)) {
-      auto out = trainer.inpaint(sample_images, sample_holes);
+      auto out = trainer.inpaint(sample_images, sample_holes, sample_prefilled);
       char name[64];
       std::snprintf(name, sizeof(name), "step_%07lld.png", static_cast<long long>(s));
       auto shown_holes = cfg.model.output == OutputRegion::Center ? center_hole(cfg.model).expand_as(sample_holes)
@@ -166,7 +171,7 @@ TrainResult run_training(const TrainConfig& cfg_in, bool resume, const TrainCall
     save("final");
     if (cb.primary) {
       result.model = (fs::path(cfg.out_dir) / "model.ctxm").string();
-      save_model_file(result.model, trainer.generator(), trainer.step(), {{"train", cfg}});
+      save_model_file(result.model, trainer.shipped_generator(), trainer.step(), {{"train", cfg}});
     }
   }
   return result;

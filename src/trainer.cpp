@@ -16,6 +16,13 @@ Trainer::Trainer(const TrainConfig& cfg) : cfg_(cfg) {
   d_ = Discriminator(cfg_.model);
   init_weights(*g_);
   init_weights(*d_);
+  if (cfg_.model.residual) {
+    // A residual generator starts as the identity on its filled input: the
+    // last up-conv is zero, so training begins from the pre-fill, not noise.
+    torch::NoGradGuard no_grad;
+    auto last = g_->decoder->children().back()->as<UpBlockImpl>();
+    last->conv->weight.zero_();
+  }
   to_channels_last(*g_);
   to_channels_last(*d_);
   opt_g_ = std::make_unique<FusedAdam>(
@@ -23,6 +30,26 @@ Trainer::Trainer(const TrainConfig& cfg) : cfg_(cfg) {
   opt_d_ = std::make_unique<FusedAdam>(
       d_->parameters(), torch::optim::AdamOptions(cfg_.lr).betas({cfg_.beta1, 0.999}));
   center_hole_ = center_hole(cfg_.model);
+  if (cfg_.ema_decay < 0 || cfg_.ema_decay >= 1) throw UsageError("ema decay must be in [0, 1)");
+  if (cfg_.ema_decay > 0) {
+    g_ema_ = Generator(cfg_.model);
+    torch::NoGradGuard no_grad;
+    for (auto& p : g_ema_->parameters()) p.requires_grad_(false);
+    copy_weights(*g_, *g_ema_);
+  }
+}
+
+void Trainer::update_ema() {
+  if (!g_ema_) return;
+  // Warm-up: early on the average follows quickly, so it is not biased to the init.
+  const double d = std::min(cfg_.ema_decay, (1.0 + static_cast<double>(step_)) / (10.0 + static_cast<double>(step_)));
+  torch::NoGradGuard no_grad;
+  auto src = g_->parameters(), dst = g_ema_->parameters();
+  for (size_t i = 0; i < src.size(); ++i) dst[i].mul_(d).add_(src[i].detach(), 1.0 - d);
+  auto sb = g_->buffers(), db = g_ema_->buffers();
+  for (size_t i = 0; i < sb.size(); ++i)
+    if (sb[i].is_floating_point()) db[i].mul_(d).add_(sb[i], 1.0 - d);
+    else db[i].copy_(sb[i]);
 }
 
 torch::Tensor Trainer::holes_for(const torch::Tensor& holes, int64_t batch) const {
@@ -30,7 +57,8 @@ torch::Tensor Trainer::holes_for(const torch::Tensor& holes, int64_t batch) cons
   return holes;
 }
 
-StepStats Trainer::train_step(const torch::Tensor& images_in, const torch::Tensor& holes_in) {
+StepStats Trainer::train_step(const torch::Tensor& images_in, const torch::Tensor& holes_in,
+                              const torch::Tensor& prefilled) {
   const ModelConfig& mc = cfg_.model;
   const int64_t B = images_in.size(0);
   auto images = images_in.contiguous(torch::MemoryFormat::ChannelsLast);
@@ -39,7 +67,7 @@ StepStats Trainer::train_step(const torch::Tensor& images_in, const torch::Tenso
   d_->train();
   PrecisionGuard precision(cfg_.precision);
 
-  auto input = generator_input(mc, images, holes);  // [B, C(+1), S, S]
+  auto input = generator_input(mc, images, holes, prefilled);  // [B, C(+1), S, S]
   auto pred = g_->forward(input);                    // [B, C, out, out]
   auto target = crop_output_region(mc, images);      // [B, C, out, out]
   // What D sees: the predicted region (center: the raw prediction, as the
@@ -78,6 +106,7 @@ StepStats Trainer::train_step(const torch::Tensor& images_in, const torch::Tenso
   loss_g.backward();
   if (hook_) hook_(*g_);
   opt_g_->step();
+  update_ema();
 
   st.loss_rec = loss_rec.item<double>();
   st.loss_adv = adversarial ? loss_adv.item<double>() : 0.0;
@@ -86,16 +115,18 @@ StepStats Trainer::train_step(const torch::Tensor& images_in, const torch::Tenso
   return st;
 }
 
-torch::Tensor Trainer::inpaint(const torch::Tensor& images, const torch::Tensor& holes_in) {
+torch::Tensor Trainer::inpaint(const torch::Tensor& images, const torch::Tensor& holes_in,
+                               const torch::Tensor& prefilled) {
   torch::NoGradGuard no_grad;
   auto holes = holes_for(holes_in, images.size(0));
-  g_->eval();
+  Generator g = shipped_generator();
+  g->eval();
   torch::Tensor pred;
   {
     PrecisionGuard precision(cfg_.precision);
-    pred = g_->forward(generator_input(cfg_.model, images, holes)).to(torch::kFloat32);
+    pred = g->forward(generator_input(cfg_.model, images, holes, prefilled)).to(torch::kFloat32);
   }
-  g_->train();
+  g->train();
   return composite(cfg_.model, images, holes, pred);
 }
 
@@ -127,6 +158,7 @@ void Trainer::save_checkpoint(const std::string& path) const {
   f.sections["opt_g"] = optimizer_to_bytes(*opt_g_);
   f.sections["opt_d"] = optimizer_to_bytes(*opt_d_);
   f.sections["rng"] = rng_state_bytes();
+  if (g_ema_) f.sections["generator_ema"] = module_to_bytes(*g_ema_);
   write_container(path, f);
 }
 
@@ -149,6 +181,12 @@ void Trainer::load_checkpoint(const std::string& path) {
   module_from_bytes(*d_, f.sections.at("discriminator"), what);
   to_channels_last(*g_);
   to_channels_last(*d_);
+  if (g_ema_) {
+    // A run that enables the average on resume starts it from the current weights.
+    if (f.sections.count("generator_ema")) module_from_bytes(*g_ema_, f.sections.at("generator_ema"), what);
+    else copy_weights(*g_, *g_ema_);
+    to_channels_last(*g_ema_);
+  }
   optimizer_from_bytes(*opt_g_, f.sections.at("opt_g"), what);
   optimizer_from_bytes(*opt_d_, f.sections.at("opt_d"), what);
   try {

@@ -93,6 +93,26 @@ TEST(Checkpoint, ResumeContinuesExactlyWhereItStopped) {
   expect_same_weights(*straight.discriminator(), *resumed.discriminator());
 }
 
+TEST(Checkpoint, WeightAverageFollowsAndResumes) {
+  TempDir dir;
+  TrainConfig t = tiny_train();
+  t.ema_decay = 0.5;
+  Trainer a(t);
+  for (uint64_t s = 0; s < 3; ++s) {
+    auto [img, hole] = batch(300 + s);
+    a.train_step(img, hole);
+  }
+  // The average differs from the live weights but stays near them.
+  auto live = a.generator()->parameters(), avg = a.shipped_generator()->parameters();
+  bool differs = false;
+  for (size_t i = 0; i < live.size(); ++i) differs |= !torch::equal(live[i], avg[i]);
+  EXPECT_TRUE(differs);
+  a.save_checkpoint(dir / "c.ctx");
+  Trainer b(t);
+  b.load_checkpoint(dir / "c.ctx");
+  expect_same_weights(*a.shipped_generator(), *b.shipped_generator());
+}
+
 TEST(Checkpoint, MissingFileIsAClearError) {
   try {
     load_generator("/nonexistent/model.ctxm");

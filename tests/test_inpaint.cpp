@@ -6,6 +6,7 @@
 #include <fstream>
 
 #include <opencv2/imgproc.hpp>
+#include <opencv2/photo.hpp>
 
 #include "ctxenc/checkpoint.h"
 #include "ctxenc/errors.h"
@@ -160,4 +161,35 @@ TEST(ImageIo, ReadsGreyRgbaAndWebpAsRgb) {
     EXPECT_EQ(probe_image(d / f).width, bgr.cols) << f;
   }
   EXPECT_EQ(probe_image(photos_dir() + "/photo1.jpg").height, bgr.rows);
+}
+
+TEST(Inpaint, TeleaPrefilledResidualModelStartsAtTheTeleaFill) {
+  TempDir d;
+  ModelConfig c = tiny_model(32, Bottleneck::Channelwise, OutputRegion::Full);
+  c.fill = HoleFill::Telea;
+  c.residual = true;
+  c.mask_channel = true;
+  Generator g(c);
+  init_weights(*g);
+  {
+    torch::NoGradGuard ng;
+    g->decoder->children().back()->as<UpBlockImpl>()->conv->weight.zero_();  // zero correction
+  }
+  save_model_file(d / "r.ctxm", g, 0, {});
+  InpaintOptions o;
+  o.strategy = InpaintStrategy::Resize;
+  o.blend = Blend::None;
+  cv::Mat img = photo(32, 32);
+  cv::Mat mask = cv::Mat::zeros(img.size(), CV_8UC1);
+  mask(cv::Rect(10, 12, 8, 6)).setTo(255);
+  cv::Mat out = Inpainter(d / "r.ctxm", o).inpaint(img, mask);
+  expect_exact_outside(img, out, mask);
+  // With a zero correction the fill is OpenCV's Telea fill, up to rounding.
+  cv::Mat telea;
+  cv::inpaint(img, mask, telea, 5.0, cv::INPAINT_TELEA);
+  cv::Mat diff;
+  cv::absdiff(out, telea, diff);
+  double mx = 0;
+  cv::minMaxLoc(diff.reshape(1), nullptr, &mx);
+  EXPECT_LE(mx, 1.0);
 }

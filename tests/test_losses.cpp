@@ -103,3 +103,18 @@ TEST(Losses, AdversarialBceOnLogits) {
   EXPECT_NEAR(adversarial_loss(torch::full({4}, 20.0), true).item<float>(), 0.0f, 1e-6);
   EXPECT_NEAR(adversarial_loss(torch::full({4}, 20.0), false).item<float>(), 20.0f, 1e-4);
 }
+
+TEST(Holes, TeleaFillTakesThePrefilledPixels) {
+  ModelConfig c;
+  c.image_size = 32;
+  c.output = OutputRegion::Full;
+  c.fill = HoleFill::Telea;
+  auto img = torch::rand({1, 3, 32, 32}) * 2 - 1;
+  auto hole = torch::zeros({1, 1, 32, 32});
+  hole.index_put_({0, 0, Slice(8, 16), Slice(8, 16)}, 1.0);
+  auto pre = torch::full({1, 3, 32, 32}, 0.25);
+  auto x = generator_input(c, img, hole, pre);
+  EXPECT_EQ(x[0][1][10][10].item<float>(), 0.25f);
+  EXPECT_EQ(x[0][1][0][0].item<float>(), img[0][1][0][0].item<float>());
+  EXPECT_THROW(generator_input(c, img, hole), std::exception);  // needs the pre-fill
+}

@@ -181,9 +181,12 @@ TEST(Model, ConfigRejectsImpossibleSizes) {
 
 TEST(Inference, FoldedGeneratorMatchesEvalModeForEveryKind) {
   for (auto b : {Bottleneck::Dense, Bottleneck::Channelwise})
-    for (auto o : {OutputRegion::Center, OutputRegion::Full}) {
+    for (auto o : {OutputRegion::Center, OutputRegion::Full})
+      for (bool residual : {false, true}) {
+      if (residual && o != OutputRegion::Full) continue;
       torch::manual_seed(11);
       ModelConfig c = small(64, b, o);
+      c.residual = residual;
       Generator g(c);
       init_weights(*g);
       // Non-trivial BN statistics: a few training-mode forwards.
@@ -202,5 +205,19 @@ TEST(Inference, FoldedGeneratorMatchesEvalModeForEveryKind) {
                                                         << (y - ref).abs().max().item<float>();
       EXPECT_LT((bf16.forward(x) - ref).abs().max().item<float>(), 0.1f);
       EXPECT_LT((bf16.forward(x) - ref).abs().mean().item<float>(), 0.01f);
-    }
+      }
+}
+
+TEST(Model, ResidualGeneratorAddsItsCorrectionToTheFilledInput) {
+  ModelConfig c = small(32, Bottleneck::Channelwise, OutputRegion::Full);
+  c.residual = true;
+  c.mask_channel = true;
+  Generator g(c);
+  auto x = torch::rand({2, 4, 32, 32}) * 2 - 1;
+  torch::NoGradGuard ng;
+  g->decoder->children().back()->as<UpBlockImpl>()->conv->weight.zero_();
+  EXPECT_TRUE(torch::allclose(g(x), x.narrow(1, 0, 3)));  // zero correction: the input itself
+  ModelConfig bad = small(32, Bottleneck::Channelwise, OutputRegion::Center);
+  bad.residual = true;
+  EXPECT_THROW(bad.validate(), std::exception);
 }

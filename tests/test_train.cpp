@@ -108,6 +108,21 @@ TEST(Loader, BatchesDependOnlyOnSeedAndStep) {
   EXPECT_NEAR(first[0].holes.mean().item<float>(), 0.25f, 0.03f);
 }
 
+TEST(Loader, TeleaPrefillFillsOnlyTheHoles) {
+  DataConfig dc;
+  dc.loader_threads = 2;
+  TrainLoader loader(photos(), dc, free_form(), 32, 4, 3, 0, {}, HoleFill::Telea);
+  Batch b = loader.next();
+  ASSERT_TRUE(b.prefilled.defined());
+  EXPECT_EQ(b.prefilled.sizes(), b.images.sizes());
+  auto known = (b.holes == 0).expand_as(b.images);
+  EXPECT_TRUE(torch::allclose(b.prefilled.masked_select(known), b.images.masked_select(known), 0, 1e-6));
+  auto hole = (b.holes > 0).expand_as(b.images);
+  EXPECT_FALSE(torch::equal(b.prefilled.masked_select(hole), b.images.masked_select(hole)));
+  TrainLoader plain(photos(), dc, free_form(), 32, 4, 3, 0);
+  EXPECT_FALSE(plain.next().prefilled.defined());
+}
+
 TEST(Loader, CorruptFilesAreSkippedWarnedAndCounted) {
   TempDir d;
   for (const auto& f : photos()) fs::copy_file(f, d.path / fs::path(f).filename());
@@ -178,6 +193,7 @@ TrainConfig tiny_run(const std::string& out, int64_t steps) {
   t.save_every = 2;
   t.sample_every = 3;
   t.log_every = 1;
+  t.ema_decay = 0.9;  // the weight average must resume exactly too
   return t;
 }
 LoadedGenerator final_model(const std::string& dir) { return load_generator(dir + "/model.ctxm"); }

@@ -20,6 +20,10 @@ enum class OutputRegion {
   Full     // predict the whole SxS image (random-region / free-form training)
 };
 enum class Precision { FP32, BF16 };
+enum class HoleFill {
+  Mean,  // the paper: hole pixels set to the dataset mean colour
+  Telea  // hole pixels pre-filled by OpenCV Telea diffusion (radius 5)
+};
 enum class MaskKind { Center, RandomBlock, RandomRegion, FreeForm, Mixed };
 
 // Architecture. Everything needed to rebuild a generator/discriminator pair.
@@ -34,6 +38,8 @@ struct ModelConfig {
   OutputRegion output = OutputRegion::Center;
   int overlap = 4;                       // center model: overlap ring width in px
   bool mask_channel = false;             // feed the hole mask as an extra input channel
+  HoleFill fill = HoleFill::Mean;        // what the generator sees in the hole
+  bool residual = false;                 // full output only: output = filled input + decoder output
   bool global_discriminator = false;     // D judges the whole image instead of the predicted region
   std::array<float, 3> fill_mean = {117.f / 255.f, 104.f / 255.f, 123.f / 255.f};  // hole fill, RGB in [0,1]
 
@@ -77,6 +83,8 @@ struct TrainConfig {
   double lambda_rec = 0.999;     // reconstruction weight
   double lambda_adv = 0.001;     // adversarial weight (0 disables D)
   double overlap_weight = 10.0;  // loss weight of the overlap ring
+  double ema_decay = 0.0;        // > 0: keep an exponential moving average of G's weights (e.g. 0.999)
+                                 // and ship/sample it; it averages out GAN oscillation
   uint64_t seed = 0;             // everything random derives from this
   int threads = 0;               // intra-op threads; 0 = hardware concurrency
   Precision precision = Precision::FP32;
@@ -89,10 +97,12 @@ const char* to_string(Bottleneck b);
 const char* to_string(OutputRegion o);
 const char* to_string(Precision p);
 const char* to_string(MaskKind k);
+const char* to_string(HoleFill f);
 Bottleneck parse_bottleneck(const std::string& s);
 OutputRegion parse_output_region(const std::string& s);
 Precision parse_precision(const std::string& s);
 MaskKind parse_mask_kind(const std::string& s);
+HoleFill parse_hole_fill(const std::string& s);
 
 void to_json(nlohmann::json& j, const ModelConfig& c);
 void from_json(const nlohmann::json& j, ModelConfig& c);

@@ -40,8 +40,9 @@ DatasetFiles list_dataset(const std::string& path, Split split = Split::Train);
 // One training batch; a pure function of (files, configs, seed, step).
 struct Batch {
   int64_t step = 0;
-  torch::Tensor images;  // [B, C, S, S] float32 in [-1, 1], channels_last
-  torch::Tensor holes;   // [B, 1, S, S] float32, 1 = hole
+  torch::Tensor images;     // [B, C, S, S] float32 in [-1, 1], channels_last
+  torch::Tensor holes;      // [B, 1, S, S] float32, 1 = hole
+  torch::Tensor prefilled;  // [B, C, S, S] images with holes pre-filled (HoleFill::Telea only)
 };
 
 struct LoaderStats {
@@ -63,7 +64,8 @@ class TrainLoader {
  public:
   using WarnFn = std::function<void(const std::string&)>;
   TrainLoader(std::vector<std::string> files, const DataConfig& data, const MaskConfig& mask,
-              int image_size, int batch_size, uint64_t seed, int64_t first_step, WarnFn warn = {});
+              int image_size, int batch_size, uint64_t seed, int64_t first_step, WarnFn warn = {},
+              HoleFill prefill = HoleFill::Mean);
   ~TrainLoader();
   TrainLoader(const TrainLoader&) = delete;
   TrainLoader& operator=(const TrainLoader&) = delete;
@@ -85,6 +87,7 @@ class TrainLoader {
   int size_, batch_;
   uint64_t seed_;
   WarnFn warn_;
+  HoleFill prefill_;
 
   std::vector<std::unique_ptr<Slot>> slots_;
   std::atomic<int64_t> next_sample_;  // global sample counter handed to workers

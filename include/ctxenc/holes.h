@@ -12,11 +12,12 @@ namespace ctxenc {
 // (56x56 of 128x128). Returns [1, 1, S, S] float, 1 = hole.
 torch::Tensor center_hole(const ModelConfig& cfg);
 
-// Hole pixels replaced by the fill mean; known pixels (the overlap ring
-// included) stay real. Appends the hole as a channel if cfg.mask_channel.
+// Hole pixels replaced by the fill (the mean colour, or with HoleFill::Telea
+// the matching pixels of `prefilled`, [B, C, S, S]); known pixels (the overlap
+// ring included) stay real. Appends the hole as a channel if cfg.mask_channel.
 // -> [B, C(+1), S, S]
-torch::Tensor generator_input(const ModelConfig& cfg, const torch::Tensor& images,
-                              const torch::Tensor& holes);
+torch::Tensor generator_input(const ModelConfig& cfg, const torch::Tensor& images, const torch::Tensor& holes,
+                              const torch::Tensor& prefilled = {});
 
 // The part of x the generator predicts: [B, *, S, S] -> [B, *, out, out].
 torch::Tensor crop_output_region(const ModelConfig& cfg, const torch::Tensor& x);

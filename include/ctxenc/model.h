@@ -72,7 +72,9 @@ TORCH_MODULE(DenseBottleneck);
 //   -> bottleneck -> [B, 512, 4, 4] -> dec 256,128,64,3 -> [B, 3, 64, 64].
 struct GeneratorImpl : torch::nn::Module {
   explicit GeneratorImpl(const ModelConfig& cfg);
-  torch::Tensor forward(torch::Tensor x);  // [B, C(+1), S, S] -> [B, C, out, out] in [-1, 1]
+  // [B, C(+1), S, S] -> [B, C, out, out] in [-1, 1] (residual: filled input +
+  // a correction in [-1, 1], so in [-2, 2] before compositing clamps it).
+  torch::Tensor forward(torch::Tensor x);
   ModelConfig cfg;
   torch::nn::Sequential encoder{nullptr};
   DenseBottleneck dense{nullptr};
@@ -104,6 +106,8 @@ std::vector<int> decoder_channels(const ModelConfig& cfg);
 // N(0, 0.02) for conv/FC weights, N(1, 0.02) for BN weights, 0 for biases.
 void init_weights(torch::nn::Module& m);
 int64_t count_parameters(const torch::nn::Module& m);
+// dst's parameters and buffers := src's (same architecture).
+void copy_weights(const torch::nn::Module& src, torch::nn::Module& dst);
 // Converts every 4-D parameter and buffer to channels_last memory format in place.
 void to_channels_last(torch::nn::Module& m);
 

@@ -33,10 +33,13 @@ class Trainer {
 
   // images [B, C, S, S] in [-1, 1]; holes [B, 1, S, S], 1 = hole. The center
   // model ignores holes and uses its fixed center hole with overlap ring.
-  StepStats train_step(const torch::Tensor& images, const torch::Tensor& holes);
+  // prefilled: [B, C, S, S] hole pre-fill, for models with fill = telea.
+  StepStats train_step(const torch::Tensor& images, const torch::Tensor& holes,
+                       const torch::Tensor& prefilled = {});
 
   // Eval-mode prediction composited into the images: [B, C, S, S].
-  torch::Tensor inpaint(const torch::Tensor& images, const torch::Tensor& holes);
+  torch::Tensor inpaint(const torch::Tensor& images, const torch::Tensor& holes,
+                        const torch::Tensor& prefilled = {});
 
   // Checkpoint: G, D, both optimizers, step, RNG state and the full config.
   void save_checkpoint(const std::string& path) const;
@@ -47,13 +50,17 @@ class Trainer {
   int64_t step() const { return step_; }
   const TrainConfig& config() const { return cfg_; }
   Generator& generator() { return g_; }
+  // The generator to ship and sample: the weight average if ema_decay > 0.
+  Generator& shipped_generator() { return g_ema_ ? g_ema_ : g_; }
   Discriminator& discriminator() { return d_; }
 
  private:
   torch::Tensor holes_for(const torch::Tensor& holes, int64_t batch) const;
+  void update_ema();
 
   TrainConfig cfg_;
   Generator g_{nullptr};
+  Generator g_ema_{nullptr};  // exponential moving average of g_ (ema_decay > 0)
   Discriminator d_{nullptr};
   std::unique_ptr<FusedAdam> opt_g_, opt_d_;
   torch::Tensor center_hole_;  // [1, 1, S, S] for the center model

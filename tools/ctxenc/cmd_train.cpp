@@ -137,6 +137,10 @@ void setup_train(CLI::App& app) {
   o.add<int>(sub, "--ndf", [](C& c, const int& v) { c.model.ndf = v; }, "Discriminator base width",
              std::to_string(d.model.ndf));
   o.add_flag(sub, "--mask-channel", [](C& c) { c.model.mask_channel = true; }, "Feed the hole mask as an input channel");
+  o.add<std::string>(sub, "--fill", [](C& c, const std::string& v) { c.model.fill = parse_hole_fill(v); },
+                     "What the generator sees in the hole: mean (paper) | telea (pre-filled; full output)", "mean");
+  o.add_flag(sub, "--residual", [](C& c) { c.model.residual = true; },
+             "Full output: predict a correction to the filled input (last layer starts at zero)");
   o.add_flag(sub, "--global-discriminator", [](C& c) { c.model.global_discriminator = true; },
              "D judges the whole image, not just the predicted region");
   o.add<std::string>(sub, "--mask", [](C& c, const std::string& v) { c.mask.kind = parse_mask_kind(v); },
@@ -157,6 +161,8 @@ void setup_train(CLI::App& app) {
                 "Adversarial weight (0 = L2 only, no discriminator)", "0.001");
   o.add<double>(sub, "--overlap-weight", [](C& c, const double& v) { c.overlap_weight = v; },
                 "Loss weight of the overlap ring", "10");
+  o.add<double>(sub, "--ema-decay", [](C& c, const double& v) { c.ema_decay = v; },
+                "Ship a moving average of G's weights with this decay (0 = off; e.g. 0.999)", "0");
   o.add<uint64_t>(sub, "--seed", [](C& c, const uint64_t& v) { c.seed = v; }, "Random seed", "0");
   o.add<int>(sub, "--threads", [](C& c, const int& v) { c.threads = v; }, "Compute threads (0 = all cores)", "0");
   o.add<int>(sub, "--loader-threads", [](C& c, const int& v) { c.data.loader_threads = v; },
