@@ -334,8 +334,20 @@ cv::Mat Inpainter::inpaint(const cv::Mat& image, const cv::Mat& mask_in, Inpaint
       const double scale = I.model.config.output == OutputRegion::Center
                                ? static_cast<double>(S) / I.hole_side * 1.02
                                : I.opt.context;
-      const int side = std::max(S, static_cast<int>(std::ceil(extent * scale)));
-      windows.push_back({window_around(bb, side), bb, /*cell_scope=*/false});
+      int side = std::max(S, static_cast<int>(std::ceil(extent * scale)));
+      cv::Rect win = window_around(bb, side);
+      if (I.model.config.output == OutputRegion::Full) {
+        // A full-image model gains nothing from reflected context: never use a
+        // window larger than the image, and slide it inside the image.
+        side = std::min(side, std::max(S, std::max(image.cols, image.rows)));
+        win = window_around(bb, side);
+        auto slide = [](int pos, int len, int limit) {
+          return len <= limit ? std::clamp(pos, 0, limit - len) : (limit - len) / 2;
+        };
+        win.x = slide(win.x, side, image.cols);
+        win.y = slide(win.y, side, image.rows);
+      }
+      windows.push_back({win, bb, /*cell_scope=*/false});
       // Coarse-to-fine: a window shrunk by more than 2x loses detail; after the
       // coarse fill, native-resolution tiles redo the hole with it as context.
       if (side > 2 * S) {
