@@ -47,6 +47,7 @@ LoaderBenchResult bench_loader(const DataConfig& data, const MaskConfig& mask, i
 
 // Measured peaks on this machine (median of a few runs).
 double measure_gemm_gflops(Precision p, int n = 2048);
-double measure_conv_gflops(Precision p);  // 64->64 4x4 s2 conv, 64x64, batch 64, channels_last
+// Best of a 64->64 4x4/2 conv at 64x64 and a 256->256 3x3 conv at 32x32, batch 64, channels_last.
+double measure_conv_gflops(Precision p);
 
 }  // namespace ctxenc

@@ -191,7 +191,7 @@ void run_bench(const BenchOptions& o) {
   std::ostringstream md;
   char line[512];
   md << "Machine peaks measured in this run: sgemm 2048^3 " << int(peak["gemm_fp32"].get<double>())
-     << " GFLOP/s, bf16 gemm " << int(peak["gemm_bf16"].get<double>()) << " GFLOP/s, conv 64->64 4x4/2 channels_last fp32 "
+     << " GFLOP/s, bf16 gemm " << int(peak["gemm_bf16"].get<double>()) << " GFLOP/s, conv (best of 64->64 4x4/2 and 256->256 3x3, channels_last) fp32 "
      << int(peak["conv_fp32"].get<double>()) << " GFLOP/s, bf16 " << int(peak["conv_bf16"].get<double>())
      << " GFLOP/s.\n";
   if (!ref.is_null())
