@@ -87,6 +87,7 @@ std::string self_exe() {
 
 // Child mode: "train|infer:BOTTLENECK:BATCH:PRECISION" or "peak".
 void run_child_case(const BenchOptions& o) {
+  set_threads(o.threads);  // libtorch would default to 1 thread here
   if (o.child == "loader") {
     DataConfig d;
     d.path = o.data;
