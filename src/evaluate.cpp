@@ -315,6 +315,7 @@ EvalResult run_evaluation(const EvalConfig& cfg, const EvalCallbacks& cb) {
     InpaintOptions io;
     io.strategy = cfg.strategy;
     io.blend = cfg.blend;
+    io.flip_average = cfg.flip_average;
     io.threads = cfg.threads;
     io.precision = cfg.precision;
     inpainter = std::make_unique<Inpainter>(cfg.model, io);
@@ -324,6 +325,7 @@ EvalResult run_evaluation(const EvalConfig& cfg, const EvalCallbacks& cb) {
                    {"config", inpainter->model_config()},
                    {"strategy", to_string(cfg.strategy)},
                    {"blend", to_string(cfg.blend)},
+                   {"flip_average", cfg.flip_average},
                    {"precision", to_string(cfg.precision)}};
   }
   const int S = cfg.size > 0 ? cfg.size : inpainter ? inpainter->model_config().image_size : 128;
@@ -472,7 +474,8 @@ EvalResult run_evaluation(const EvalConfig& cfg, const EvalCallbacks& cb) {
       md << "  - model: `" << cfg.model << "` (step " << model_json["step"] << ", "
          << inpainter->model_config().image_size << " px, " << to_string(inpainter->model_config().output)
          << " output) through ctxenc::Inpainter, strategy " << to_string(cfg.strategy) << ", blend "
-         << to_string(cfg.blend) << ", " << to_string(cfg.precision) << ".\n";
+         << to_string(cfg.blend) << (cfg.flip_average ? ", flip-averaged" : "") << ", "
+         << to_string(cfg.precision) << ".\n";
     else if (m == "predictions")
       md << "  - predictions: already-inpainted images from `" << cfg.predictions
          << "` (matched by name; other sizes resized with INTER_AREA).\n";

@@ -216,7 +216,9 @@ void Inpainter::Impl::run_windows(cv::Mat& work, cv::Mat& remaining, const std::
       cv::Mat filled = prefill_holes(small, small_hole > 0, mc.fill);
       prefilled = to_model_range(torch::from_blob(filled.data, {1, S, S, 3}, torch::kUInt8).clone());
     }
-    auto pred = net->forward(generator_input(mc, images, holes, prefilled));  // [1, C, out, out]
+    auto x = generator_input(mc, images, holes, prefilled);
+    auto pred = net->forward(x);  // [1, C, out, out]
+    if (opt.flip_average) pred = 0.5 * (pred + net->forward(x.flip({3})).flip({3}));
     auto out = composite(mc, images, holes, pred);                  // [1, C, S, S]
     auto rgb = out.add(1.0).mul(127.5).permute({0, 2, 3, 1}).contiguous();  // [1, S, S, C] float in [0, 255]
     cv::Mat pred_small(S, S, CV_32FC3, rgb.data_ptr<float>());

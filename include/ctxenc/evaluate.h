@@ -49,6 +49,7 @@ struct EvalConfig {
   int size = 0;                 // protocol side S in px; 0 = the model's image_size, else 128
   InpaintStrategy strategy = InpaintStrategy::Crop;  // model: Inpainter strategy
   Blend blend = Blend::None;    // model: seam treatment (None: the raw prediction is scored)
+  bool flip_average = false;    // model: average the prediction with that of the mirrored input
   int threads = 0;              // model: intra-op threads; 0 = all cores
   Precision precision = Precision::FP32;  // model: inference precision
   int64_t max_pixels = 100'000'000;       // refuse dataset images above this (checked before decoding)

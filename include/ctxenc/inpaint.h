@@ -32,6 +32,7 @@ struct InpaintOptions {
   InpaintStrategy strategy = InpaintStrategy::Crop;  // how holes map onto model windows
   Blend blend = Blend::Feather;                      // seam treatment
   double context = 2.0;        // crop: window side / hole bounding-box side (>= 1.2)
+  bool flip_average = false;   // also predict the mirrored window and average both (2x time)
   int threads = 0;             // intra-op threads; 0 = hardware concurrency
   Precision precision = Precision::FP32;
 };

@@ -24,6 +24,7 @@ struct EvalCliOptions {
   int64_t limit = 0;
   int grid = 8, size = 0, threads = 0;
   bool save_images = false;
+  bool flip_average = false;
 };
 
 std::vector<std::string> split_list(const std::string& s) {
@@ -51,6 +52,7 @@ void run_eval(const EvalCliOptions& o) {
   c.split = parse_eval_split(o.split);
   c.strategy = parse_strategy(o.strategy);
   c.blend = parse_blend(o.blend);
+  c.flip_average = o.flip_average;
   c.precision = parse_precision(o.precision);
   c.hole_ratio = o.hole_ratio;
   c.seed = o.seed;
@@ -118,6 +120,7 @@ void setup_eval(CLI::App& app) {
   sub->add_option("--blend", o.blend, "Model: none | feather | poisson")->capture_default_str();
   sub->add_option("--threads", o.threads, "Model: compute threads (0 = all cores)")->capture_default_str();
   sub->add_option("--precision", o.precision, "Model: fp32 | bf16")->capture_default_str();
+  sub->add_flag("--flip-average", o.flip_average, "Model: average with the prediction for the mirrored input");
   sub->add_flag("--save-images", o.save_images,
                 "Also write REPORT_DIR/images/{masked,mask,truth,<method>}/<name>.png at S x S");
   sub->callback([opt] { run_eval(*opt); });

@@ -27,6 +27,7 @@ struct InpaintCliOptions {
   int threads = 0;
   int64_t max_pixels = kDefaultMaxPixels;
   bool concat = false;
+  bool flip_average = false;
 };
 
 bool is_image_path(const fs::path& p) {
@@ -137,6 +138,7 @@ void run_inpaint(const InpaintCliOptions& o) {
   io.strategy = parse_strategy(o.strategy);
   io.blend = parse_blend(o.blend);
   io.context = o.context;
+  io.flip_average = o.flip_average;
   io.threads = o.threads;
   io.precision = parse_precision(o.precision);
   if (o.input_dir.empty() && o.image.empty()) throw UsageError("give an IMAGE, or --input DIR for a folder");
@@ -182,6 +184,7 @@ void setup_inpaint(CLI::App& app) {
   sub->add_option("--max-pixels", o.max_pixels, "Refuse larger images (checked before decoding)")
       ->capture_default_str();
   sub->add_flag("--concat", o.concat, "Write input | mask | result side by side");
+  sub->add_flag("--flip-average", o.flip_average, "Also predict the mirrored image and average (2x time)");
   sub->callback([opt] { run_inpaint(*opt); });
 }
 
