@@ -18,15 +18,30 @@
 namespace ctxenc {
 namespace {
 
+cv::Mat merge3(const cv::Mat& c) {
+  cv::Mat out;
+  cv::merge(std::vector<cv::Mat>{c, c, c}, out);
+  return out;
+}
+
 // Smooth provisional fill of hole pixels (push-pull over an image pyramid), so
 // hole content never leaks into a window's context before the model fills it.
+// The fill is smooth, so big photos are filled at <= 1024 px and scaled back:
+// a 4000x3000 photo then needs ~20 MB here instead of ~600 MB.
 cv::Mat push_pull_fill(const cv::Mat& rgb, const cv::Mat& hole) {
   // Level 0: colours premultiplied by a known-weight (1 known, 0 hole).
-  cv::Mat img, w, w3;
-  rgb.convertTo(img, CV_32FC3);
+  cv::Mat w, v0;
   cv::Mat(hole == 0).convertTo(w, CV_32FC1, 1.0 / 255.0);
-  cv::merge(std::vector<cv::Mat>{w, w, w}, w3);
-  std::vector<cv::Mat> vals{img.mul(w3)}, weights{w};
+  rgb.convertTo(v0, CV_32FC3);
+  v0 = v0.mul(merge3(w));
+  const double scale = std::min(1.0, 1024.0 / std::max(rgb.cols, rgb.rows));
+  if (scale < 1.0) {
+    const cv::Size small(std::max(1, static_cast<int>(rgb.cols * scale)),
+                         std::max(1, static_cast<int>(rgb.rows * scale)));
+    cv::resize(v0, v0, small, 0, 0, cv::INTER_AREA);
+    cv::resize(w, w, small, 0, 0, cv::INTER_AREA);
+  }
+  std::vector<cv::Mat> vals{v0}, weights{w};
   // Push: halve until 1x1, averaging premultiplied colours and weights.
   while (vals.back().cols > 1 || vals.back().rows > 1) {
     cv::Mat v, ww;
@@ -39,17 +54,15 @@ cv::Mat push_pull_fill(const cv::Mat& rgb, const cv::Mat& hole) {
   // Pull: coarse to fine, top up each level's missing weight from the level above.
   cv::Mat up_v = vals.back(), up_w = weights.back();
   for (int l = static_cast<int>(vals.size()) - 2; l >= 0; --l) {
-    cv::Mat coarse_v, coarse_w, a3;
+    cv::Mat coarse_v, coarse_w;
     cv::resize(up_v, coarse_v, vals[l].size(), 0, 0, cv::INTER_LINEAR);
     cv::resize(up_w, coarse_w, vals[l].size(), 0, 0, cv::INTER_LINEAR);
-    cv::Mat missing = 1.0 - cv::min(weights[l], 1.0);
-    cv::merge(std::vector<cv::Mat>{missing, missing, missing}, a3);
-    up_v = vals[l] + coarse_v.mul(a3);
+    const cv::Mat missing = 1.0 - cv::min(weights[l], 1.0);
+    up_v = vals[l] + coarse_v.mul(merge3(missing));
     up_w = weights[l] + coarse_w.mul(missing);
   }
-  cv::Mat safe = cv::max(up_w, 1e-6), safe3, filled, filled8;
-  cv::merge(std::vector<cv::Mat>{safe, safe, safe}, safe3);
-  filled = up_v / safe3;
+  cv::Mat filled = up_v / merge3(cv::max(up_w, 1e-6)), filled8;
+  if (filled.size() != rgb.size()) cv::resize(filled, filled, rgb.size(), 0, 0, cv::INTER_LINEAR);
   filled.convertTo(filled8, CV_8UC3);
   cv::Mat out = rgb.clone();
   filled8.copyTo(out, hole);
@@ -69,12 +82,6 @@ cv::Mat crop_padded(const cv::Mat& img, const cv::Rect& r, bool reflect = true) 
   if (reflect) border = (inside.width > 1 && inside.height > 1) ? cv::BORDER_REFLECT_101 : cv::BORDER_REPLICATE;
   cv::Mat out;
   cv::copyMakeBorder(img(inside), out, top, bottom, left, right, border, cv::Scalar::all(0));
-  return out;
-}
-
-cv::Mat merge3(const cv::Mat& c) {
-  cv::Mat out;
-  cv::merge(std::vector<cv::Mat>{c, c, c}, out);
   return out;
 }
 
@@ -150,17 +157,23 @@ struct Inpainter::Impl {
   int S = 0;          // model input side
   int hole_side = 0;  // side of the square the model can fill (center model: S/2 - 2*overlap)
 
-  // One model window: `rect` in image coordinates (square, may pass the border).
-  struct Window {
-    cv::Rect rect;
-    cv::Rect cell;            // image pixels this window is responsible for
-    bool cell_scope = false;  // model hole = unfilled pixels of the cell only; the rest
-                              // of the window (e.g. a coarse fill) counts as context
-  };
+  // The generator on one square patch of any side (scaled to S and back):
+  // patch CV_8UC3, hole_patch CV_8UC1 (non-zero = hole; ignored by the center
+  // model, whose hole is fixed). Returns the composited prediction, CV_32FC3
+  // in [0, 255], at the patch's size. For pre-filled models, keep_fill uses the
+  // patch's own hole content (e.g. a coarse fill) as the pre-fill.
+  cv::Mat predict(const cv::Mat& patch, const cv::Mat& hole_patch, bool keep_fill = false) const;
 
-  // Runs the generator on windows of `work`, whose unfilled hole is `remaining`,
-  // and pastes results into `work` for hole pixels inside each window's cell.
-  void run_windows(cv::Mat& work, cv::Mat& remaining, const std::vector<Window>& windows) const;
+  // One window `rect` (image coordinates, may pass the border) around a hole;
+  // pastes the prediction into the still-unfilled pixels of `cell`.
+  void fill_window(cv::Mat& work, cv::Mat& remaining, const cv::Rect& rect, const cv::Rect& cell) const;
+
+  // Native-resolution, half-overlapping tiles over bb. Every tile sees the
+  // same context (`work` as it is, whose hole already holds a smooth or coarse
+  // fill that pre-filled models refine) and predicts its cell; predictions are
+  // blended with a Hann window, so no tile seams show. Returns tiles run.
+  int fill_tiles(cv::Mat& work, cv::Mat& remaining, const cv::Rect& bb) const;
+
   cv::Mat blend(const cv::Mat& original, const cv::Mat& filled, const cv::Mat& hole) const;
 };
 
@@ -192,52 +205,92 @@ cv::Mat Inpainter::center_mask(int width, int height) const {
   return m;
 }
 
-void Inpainter::Impl::run_windows(cv::Mat& work, cv::Mat& remaining, const std::vector<Window>& windows) const {
+cv::Mat Inpainter::Impl::predict(const cv::Mat& patch, const cv::Mat& hole_patch, bool keep_fill) const {
   const ModelConfig& mc = model.config;
   torch::NoGradGuard no_grad;
-  for (const Window& win : windows) {
-    cv::Mat patch = crop_padded(work, win.rect), hole_patch = crop_padded(remaining, win.rect);
-    if (win.cell_scope) {  // only the cell's unfilled pixels are hole for the model
-      cv::Mat in_cell = cv::Mat::zeros(hole_patch.size(), CV_8UC1);
-      in_cell(cv::Rect(win.cell.tl() - win.rect.tl(), win.cell.size()) & cv::Rect(cv::Point(), hole_patch.size()))
-          .setTo(255);
-      hole_patch &= in_cell;
-    }
-    cv::Mat small, small_hole;
-    const bool shrink = win.rect.width > S;
+  cv::Mat small = patch, small_hole = hole_patch;
+  const bool shrink = patch.cols > S;
+  if (patch.cols != S) {
     cv::resize(patch, small, cv::Size(S, S), 0, 0, shrink ? cv::INTER_AREA : cv::INTER_CUBIC);
     // A model pixel is hole if any image pixel under it is (area > 0).
     cv::resize(hole_patch, small_hole, cv::Size(S, S), 0, 0, shrink ? cv::INTER_AREA : cv::INTER_NEAREST);
-    auto images = to_model_range(torch::from_blob(small.data, {1, S, S, 3}, torch::kUInt8).clone());
-    auto holes = torch::from_blob(small_hole.data, {1, 1, S, S}, torch::kUInt8).gt(0).to(torch::kFloat32);
-    if (mc.output == OutputRegion::Center) holes = center_hole(mc);
-    torch::Tensor prefilled;
-    if (mc.fill != HoleFill::Mean) {
-      cv::Mat filled = prefill_holes(small, small_hole > 0, mc.fill);
-      prefilled = to_model_range(torch::from_blob(filled.data, {1, S, S, 3}, torch::kUInt8).clone());
-    }
-    auto x = generator_input(mc, images, holes, prefilled);
-    auto pred = net->forward(x);  // [1, C, out, out]
-    if (opt.flip_average) pred = 0.5 * (pred + net->forward(x.flip({3})).flip({3}));
-    auto out = composite(mc, images, holes, pred);                  // [1, C, S, S]
-    auto rgb = out.add(1.0).mul(127.5).permute({0, 2, 3, 1}).contiguous();  // [1, S, S, C] float in [0, 255]
-    cv::Mat pred_small(S, S, CV_32FC3, rgb.data_ptr<float>());
-    cv::Mat pred_full;
-    cv::resize(pred_small, pred_full, win.rect.size(), 0, 0, shrink ? cv::INTER_CUBIC : cv::INTER_AREA);
-    // Paste into hole pixels of the cell (clipped to the image).
-    const cv::Rect cell = win.cell & cv::Rect(0, 0, work.cols, work.rows);
-    for (int y = cell.y; y < cell.y + cell.height; ++y) {
-      uchar* m = remaining.ptr<uchar>(y);
-      cv::Vec3b* w = work.ptr<cv::Vec3b>(y);
-      const cv::Vec3f* p = pred_full.ptr<cv::Vec3f>(y - win.rect.y);
-      for (int x = cell.x; x < cell.x + cell.width; ++x) {
-        if (!m[x]) continue;
-        const cv::Vec3f& v = p[x - win.rect.x];
-        for (int c = 0; c < 3; ++c) w[x][c] = cv::saturate_cast<uchar>(v[c]);
-        m[x] = 0;
-      }
+  }
+  small_hole = small_hole > 0;
+  auto images = to_model_range(torch::from_blob(small.data, {1, S, S, 3}, torch::kUInt8).clone());
+  auto holes = torch::from_blob(small_hole.data, {1, 1, S, S}, torch::kUInt8).gt(0).to(torch::kFloat32);
+  if (mc.output == OutputRegion::Center) holes = center_hole(mc);
+  torch::Tensor prefilled;
+  if (mc.fill != HoleFill::Mean) {
+    cv::Mat filled = keep_fill ? small : prefill_holes(small, small_hole, mc.fill);
+    prefilled = to_model_range(torch::from_blob(filled.data, {1, S, S, 3}, torch::kUInt8).clone());
+  }
+  auto x = generator_input(mc, images, holes, prefilled);
+  auto pred = net->forward(x);  // [1, C, out, out]
+  if (opt.flip_average) pred = 0.5 * (pred + net->forward(x.flip({3})).flip({3}));
+  auto out = composite(mc, images, holes, pred);                          // [1, C, S, S]
+  auto rgb = out.add(1.0).mul(127.5).permute({0, 2, 3, 1}).contiguous();  // [1, S, S, C] in [0, 255]
+  cv::Mat pred_small(S, S, CV_32FC3, rgb.data_ptr<float>()), pred_full;
+  if (patch.cols == S) return pred_small.clone();
+  cv::resize(pred_small, pred_full, patch.size(), 0, 0, shrink ? cv::INTER_CUBIC : cv::INTER_AREA);
+  return pred_full;
+}
+
+void Inpainter::Impl::fill_window(cv::Mat& work, cv::Mat& remaining, const cv::Rect& rect,
+                                  const cv::Rect& cell_in) const {
+  const cv::Mat pred = predict(crop_padded(work, rect), crop_padded(remaining, rect));
+  const cv::Rect cell = cell_in & rect & cv::Rect(0, 0, work.cols, work.rows);
+  for (int y = cell.y; y < cell.y + cell.height; ++y) {
+    uchar* m = remaining.ptr<uchar>(y);
+    cv::Vec3b* w = work.ptr<cv::Vec3b>(y);
+    const cv::Vec3f* p = pred.ptr<cv::Vec3f>(y - rect.y);
+    for (int x = cell.x; x < cell.x + cell.width; ++x) {
+      if (!m[x]) continue;
+      const cv::Vec3f& v = p[x - rect.x];
+      for (int c = 0; c < 3; ++c) w[x][c] = cv::saturate_cast<uchar>(v[c]);
+      m[x] = 0;
     }
   }
+}
+
+int Inpainter::Impl::fill_tiles(cv::Mat& work, cv::Mat& remaining, const cv::Rect& bb) const {
+  const int c = std::max(2, model.config.output == OutputRegion::Center ? hole_side
+                                                                        : static_cast<int>(S / opt.context));
+  const int stride = std::max(1, c / 2);
+  // Hann weights over a cell: largest in its middle, small but non-zero at its edges.
+  cv::Mat hann(c, c, CV_32FC1);
+  for (int y = 0; y < c; ++y)
+    for (int x = 0; x < c; ++x)
+      hann.at<float>(y, x) = static_cast<float>(std::pow(std::sin(M_PI * (y + 0.5) / c), 2) *
+                                                std::pow(std::sin(M_PI * (x + 0.5) / c), 2));
+  const cv::Mat context = work.clone();
+  cv::Mat acc = cv::Mat::zeros(bb.size(), CV_32FC3), wsum = cv::Mat::zeros(bb.size(), CV_32FC1);
+  int tiles = 0;
+  for (int y0 = bb.y - stride; y0 < bb.y + bb.height; y0 += stride)
+    for (int x0 = bb.x - stride; x0 < bb.x + bb.width; x0 += stride) {
+      const cv::Rect cell(x0, y0, c, c);
+      const cv::Rect on_bb = cell & bb;
+      if (on_bb.area() == 0 || cv::countNonZero(remaining(on_bb)) == 0) continue;
+      const cv::Rect rect(x0 + c / 2 - S / 2, y0 + c / 2 - S / 2, S, S);
+      cv::Mat hole_patch = crop_padded(remaining, rect), in_cell = cv::Mat::zeros(hole_patch.size(), CV_8UC1);
+      in_cell(cv::Rect(cell.tl() - rect.tl(), cell.size())).setTo(255);
+      const cv::Mat pred = predict(crop_padded(context, rect), hole_patch & in_cell, /*keep_fill=*/true);
+      ++tiles;
+      for (int y = on_bb.y; y < on_bb.y + on_bb.height; ++y)
+        for (int x = on_bb.x; x < on_bb.x + on_bb.width; ++x) {
+          const float wt = hann.at<float>(y - cell.y, x - cell.x);
+          acc.at<cv::Vec3f>(y - bb.y, x - bb.x) += wt * pred.at<cv::Vec3f>(y - rect.y, x - rect.x);
+          wsum.at<float>(y - bb.y, x - bb.x) += wt;
+        }
+    }
+  for (int y = bb.y; y < bb.y + bb.height; ++y)
+    for (int x = bb.x; x < bb.x + bb.width; ++x) {
+      const float wt = wsum.at<float>(y - bb.y, x - bb.x);
+      if (!remaining.at<uchar>(y, x) || wt <= 0) continue;
+      const cv::Vec3f v = acc.at<cv::Vec3f>(y - bb.y, x - bb.x) / wt;
+      for (int k = 0; k < 3; ++k) work.at<cv::Vec3b>(y, x)[k] = cv::saturate_cast<uchar>(v[k]);
+      remaining.at<uchar>(y, x) = 0;
+    }
+  return tiles;
 }
 
 cv::Mat Inpainter::Impl::blend(const cv::Mat& original, const cv::Mat& filled, const cv::Mat& hole) const {
@@ -284,25 +337,11 @@ cv::Mat Inpainter::inpaint(const cv::Mat& image, const cv::Mat& mask_in, Inpaint
   const int n = cv::connectedComponentsWithStats(hole, labels, stats, centroids, 8, CV_32S);
   rep.holes = n - 1;
   const int S = I.S;
-  const int cell_native = std::max(1, I.model.config.output == OutputRegion::Center
-                                          ? I.hole_side
-                                          : static_cast<int>(std::floor(S / I.opt.context)));
 
   // Square window of side `side` centred on rect r's centre.
   auto window_around = [](const cv::Rect& r, int side) {
     const int cx = r.x + r.width / 2, cy = r.y + r.height / 2;
     return cv::Rect(cx - side / 2, cy - side / 2, side, side);
-  };
-  // Native-resolution tiles over a hole bounding box (strategy full, and the
-  // fine pass of coarse-to-fine).
-  auto tiles = [&](const cv::Rect& bb, bool cell_scope) {
-    std::vector<Impl::Window> w;
-    for (int y = bb.y; y < bb.y + bb.height; y += cell_native)
-      for (int x = bb.x; x < bb.x + bb.width; x += cell_native) {
-        cv::Rect cell(x, y, cell_native, cell_native);
-        w.push_back({window_around(cell, S), cell, cell_scope});
-      }
-    return w;
   };
 
   if (I.opt.strategy == InpaintStrategy::Resize) {
@@ -312,7 +351,7 @@ cv::Mat Inpainter::inpaint(const cv::Mat& image, const cv::Mat& mask_in, Inpaint
     cv::resize(work, small, cv::Size(S, S), 0, 0, cv::INTER_AREA);
     cv::resize(remaining, small_hole, cv::Size(S, S), 0, 0, cv::INTER_AREA);
     cv::Mat small_remaining = small_hole > 0;
-    I.run_windows(small, small_remaining, {{cv::Rect(0, 0, S, S), cv::Rect(0, 0, S, S), false}});
+    I.fill_window(small, small_remaining, cv::Rect(0, 0, S, S), cv::Rect(0, 0, S, S));
     ++rep.windows;
     cv::Mat big;
     cv::resize(small, big, image.size(), 0, 0, cv::INTER_CUBIC);
@@ -326,41 +365,39 @@ cv::Mat Inpainter::inpaint(const cv::Mat& image, const cv::Mat& mask_in, Inpaint
     cv::Rect bb(stats.at<int>(i, cv::CC_STAT_LEFT), stats.at<int>(i, cv::CC_STAT_TOP),
                 stats.at<int>(i, cv::CC_STAT_WIDTH), stats.at<int>(i, cv::CC_STAT_HEIGHT));
     if (cv::countNonZero(remaining(bb)) == 0) continue;
-    std::vector<Impl::Window> windows;
-    const int extent = std::max(bb.width, bb.height);
-    if (I.opt.strategy == InpaintStrategy::Full) {
-      windows = tiles(bb, /*cell_scope=*/false);
-    } else {
-      // One window in which the hole's box fills 1/context of the side (full
-      // model) or fits the center model's hole square; never below model size.
-      const double scale = I.model.config.output == OutputRegion::Center
-                               ? static_cast<double>(S) / I.hole_side * 1.02
-                               : I.opt.context;
-      int side = std::max(S, static_cast<int>(std::ceil(extent * scale)));
-      cv::Rect win = window_around(bb, side);
-      if (I.model.config.output == OutputRegion::Full) {
-        // A full-image model gains nothing from reflected context: never use a
-        // window larger than the image, and slide it inside the image.
-        side = std::min(side, std::max(S, std::max(image.cols, image.rows)));
-        win = window_around(bb, side);
-        auto slide = [](int pos, int len, int limit) {
-          return len <= limit ? std::clamp(pos, 0, limit - len) : (limit - len) / 2;
-        };
-        win.x = slide(win.x, side, image.cols);
-        win.y = slide(win.y, side, image.rows);
-      }
-      windows.push_back({win, bb, /*cell_scope=*/false});
-      // Coarse-to-fine: a window shrunk by more than 2x loses detail; after the
-      // coarse fill, native-resolution tiles redo the hole with it as context.
-      if (side > 2 * S) {
-        cv::Mat coarse_remaining = remaining.clone();
-        I.run_windows(work, coarse_remaining, windows);
-        rep.windows += 1;
-        windows = tiles(bb, /*cell_scope=*/true);
-      }
+    if (I.opt.strategy == InpaintStrategy::Full) {  // native resolution, push-pull context
+      rep.windows += I.fill_tiles(work, remaining, bb);
+      continue;
     }
-    I.run_windows(work, remaining, windows);
-    rep.windows += static_cast<int>(windows.size());
+    // One window in which the hole's box fills 1/context of the side (full
+    // model) or fits the center model's hole square; never below model size.
+    const int extent = std::max(bb.width, bb.height);
+    const double scale =
+        I.model.config.output == OutputRegion::Center ? static_cast<double>(S) / I.hole_side * 1.02 : I.opt.context;
+    int side = std::max(S, static_cast<int>(std::ceil(extent * scale)));
+    cv::Rect win = window_around(bb, side);
+    if (I.model.config.output == OutputRegion::Full) {
+      // A full-image model gains nothing from reflected context: never use a
+      // window larger than the image, and slide it inside the image.
+      side = std::min(side, std::max(S, std::max(image.cols, image.rows)));
+      win = window_around(bb, side);
+      auto slide = [](int pos, int len, int limit) {
+        return len <= limit ? std::clamp(pos, 0, limit - len) : (limit - len) / 2;
+      };
+      win.x = slide(win.x, side, image.cols);
+      win.y = slide(win.y, side, image.rows);
+    }
+    if (side <= 2 * S) {
+      I.fill_window(work, remaining, win, bb);
+      ++rep.windows;
+      continue;
+    }
+    // Coarse-to-fine: a window shrunk by more than 2x loses detail. Fill the
+    // hole at that reduced resolution first, then redo it at native resolution
+    // in overlapping tiles that see the coarse fill as context.
+    cv::Mat coarse_remaining = remaining.clone();
+    I.fill_window(work, coarse_remaining, win, bb);
+    rep.windows += 1 + I.fill_tiles(work, remaining, bb);
   }
   cv::Mat blended = I.blend(image, work, hole);
   cv::Mat out = image.clone();
