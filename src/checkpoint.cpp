@@ -194,7 +194,9 @@ static LoadedGenerator generator_from_container(ContainerView file, const std::s
   } catch (const UsageError& e) {
     throw ModelFileError("'" + path + "' has an invalid model config: " + e.what());
   }
-  auto it = file.sections.find("generator");
+  // A checkpoint with a weight average ships (and so infers with) the average.
+  auto it = file.sections.find("generator_ema");
+  if (it == file.sections.end()) it = file.sections.find("generator");
   if (it == file.sections.end()) throw ModelFileError("'" + path + "' holds no generator");
   out.generator = Generator(out.config);
   module_from_bytes(*out.generator, it->second, "'" + path + "'");
@@ -205,6 +207,18 @@ static LoadedGenerator generator_from_container(ContainerView file, const std::s
 
 LoadedGenerator load_generator(const std::string& path) {
   return generator_from_container(read_container(path), path);
+}
+
+void export_model(const std::string& checkpoint, const std::string& out, bool bf16) {
+  export_model_file(checkpoint, out, bf16 ? torch::kBFloat16 : torch::kFloat32);
+}
+
+void export_model_file(const std::string& checkpoint, const std::string& out, torch::Dtype store) {
+  LoadedGenerator g = load_generator(checkpoint);
+  nlohmann::json extra;
+  if (g.header.contains("train")) extra["train"] = g.header["train"];
+  extra["exported_from"] = checkpoint;
+  save_model_file(out, g.generator, g.step, extra, store);
 }
 
 void save_model_file(const std::string& path, const Generator& g, int64_t step,

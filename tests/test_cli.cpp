@@ -33,7 +33,7 @@ std::string photo_png(const TempDir& d) {
 }  // namespace
 
 TEST(Cli, EveryCommandHasHelp) {
-  for (const char* sub : {"", "train", "inpaint", "info"}) {
+  for (const char* sub : {"", "train", "inpaint", "info", "eval", "masks", "bench", "export"}) {
     CliRun r = run_cli(std::string(sub) + " --help");
     EXPECT_EQ(r.code, 0) << sub;
     EXPECT_NE(r.out.find("--help"), std::string::npos) << sub;
@@ -74,6 +74,10 @@ TEST(Cli, TrainInfoInpaintEndToEnd) {
   diff.copyTo(diff_known, known);
   EXPECT_EQ(cv::countNonZero(diff_known.reshape(1)), 0);
   EXPECT_GT(cv::countNonZero(diff.reshape(1)), 0);
+  // A checkpoint exports to a model file with the same step.
+  CliRun ex = run_cli("export " + (d / "run/checkpoint.ctx") + " -o " + (d / "exported.ctxm") + " --bf16");
+  ASSERT_EQ(ex.code, 0) << ex.err;
+  EXPECT_NE(run_cli("info " + (d / "exported.ctxm")).out.find("bf16"), std::string::npos);
   // Resume beyond the end continues the same run.
   CliRun more = run_cli("train --resume --out " + (d / "run") + " --steps 6");
   ASSERT_EQ(more.code, 0) << more.err;

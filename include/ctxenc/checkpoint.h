@@ -56,7 +56,8 @@ void module_from_bytes(torch::nn::Module& m, std::string_view bytes, const std::
 std::string optimizer_to_bytes(torch::optim::Optimizer& opt);
 void optimizer_from_bytes(torch::optim::Optimizer& opt, std::string_view bytes, const std::string& what);
 
-// A generator rebuilt from a checkpoint or model file, in eval mode.
+// A generator rebuilt from a checkpoint or model file, in eval mode (from a
+// checkpoint: its weight average when it has one).
 struct LoadedGenerator {
   ModelConfig config;
   Generator generator{nullptr};
@@ -64,6 +65,10 @@ struct LoadedGenerator {
   nlohmann::json header;  // the file's full header (train config, kind, ...)
 };
 LoadedGenerator load_generator(const std::string& path);
+
+// Writes the generator of a checkpoint (its weight average if any) as a model
+// file, with the training config and step; store = kBFloat16 halves the size.
+void export_model_file(const std::string& checkpoint, const std::string& out, torch::Dtype store = torch::kFloat32);
 
 // Writes a generator-only model file (what models/ ships and inpaint loads).
 void save_model_file(const std::string& path, const Generator& g, int64_t step,

@@ -10,4 +10,8 @@ namespace ctxenc {
 //  [dtype], [train]}. Loads and checks the whole file; throws ModelFileError.
 nlohmann::json describe_model_file(const std::string& path);
 
+// Checkpoint -> generator-only model file (its weight average if it has one),
+// stored as float32 or, with bf16, bfloat16 (half the size).
+void export_model(const std::string& checkpoint, const std::string& out, bool bf16);
+
 }  // namespace ctxenc

@@ -11,5 +11,6 @@ void setup_info(CLI::App& app);
 void setup_eval(CLI::App& app);
 void setup_bench(CLI::App& app);
 void setup_masks(CLI::App& app);
+void setup_export(CLI::App& app);
 
 }  // namespace ctxenc::cli

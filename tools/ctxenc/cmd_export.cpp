@@ -1,0 +1,32 @@
+// cmd_export.cpp — `ctxenc export CHECKPOINT -o MODEL`: a training checkpoint
+// to the generator-only model file that `inpaint` and `eval` load and models/ ships.
+#include <filesystem>
+#include <iostream>
+#include <memory>
+
+#include "commands.h"
+#include "ctxenc/errors.h"
+#include "ctxenc/model_info.h"
+
+namespace ctxenc::cli {
+
+void setup_export(CLI::App& app) {
+  struct ExportOptions {
+    std::string checkpoint, out;
+    bool bf16 = false;
+  };
+  auto opt = std::make_shared<ExportOptions>();
+  CLI::App* sub = app.add_subcommand(
+      "export",
+      "Write a checkpoint's generator (its weight average if the run kept one) as a model file,\n"
+      "with the training config and step: ctxenc export runs/x/checkpoint.ctx -o model.ctxm");
+  sub->add_option("checkpoint", opt->checkpoint, "Training checkpoint (.ctx) or model file")->required();
+  sub->add_option("-o,--out", opt->out, "Model file to write (.ctxm)")->required();
+  sub->add_flag("--bf16", opt->bf16, "Store weights as bfloat16 (half the size)");
+  sub->callback([opt] {
+    export_model(opt->checkpoint, opt->out, opt->bf16);
+    std::cout << "wrote " << opt->out << " (" << std::filesystem::file_size(opt->out) / 1024 << " KiB)\n";
+  });
+}
+
+}  // namespace ctxenc::cli
