@@ -23,6 +23,7 @@
 #include "ctxenc/image_io.h"
 #include "ctxenc/masks.h"
 #include "ctxenc/metrics.h"
+#include "eval_report.h"
 
 namespace ctxenc {
 namespace fs = std::filesystem;
@@ -111,64 +112,10 @@ std::string csv_field(const std::string& s) {
   return q + "\"";
 }
 
-std::string fixed(double v, int decimals) {
-  char buf[64];
-  std::snprintf(buf, sizeof(buf), "%.*f", decimals, v);
-  return buf;
-}
-
-std::string num(double v) {  // full precision for machine-readable files
-  char buf[64];
-  std::snprintf(buf, sizeof(buf), "%.9g", v);
-  return buf;
-}
-
 void make_dirs(const fs::path& dir) {
   std::error_code ec;
   fs::create_directories(dir, ec);
   if (ec || !fs::is_directory(dir)) throw OutputError("cannot create '" + dir.string() + "': " + ec.message());
-}
-
-// One grid row: masked | methods... | truth, with a 2 px separator between tiles.
-constexpr int kGridGap = 2;
-const cv::Scalar kGridBackground(40, 40, 40);
-
-cv::Mat grid_row(const std::vector<cv::Mat>& tiles) {
-  const int S = tiles.front().cols;
-  const int n = static_cast<int>(tiles.size());
-  cv::Mat row(S, n * S + (n - 1) * kGridGap, CV_8UC3, kGridBackground);
-  for (int i = 0; i < n; ++i) tiles[i].copyTo(row(cv::Rect(i * (S + kGridGap), 0, S, S)));
-  return row;
-}
-
-cv::Mat grid_image(const std::vector<cv::Mat>& rows, const std::vector<std::string>& labels, int S) {
-  const int width = rows.front().cols;
-  // Header strip with column labels, the font shrunk until the longest fits a tile.
-  double scale = 0.45;
-  int base = 0;
-  auto widest = [&] {
-    int w = 0;
-    for (const auto& l : labels) w = std::max(w, cv::getTextSize(l, cv::FONT_HERSHEY_SIMPLEX, scale, 1, &base).width);
-    return w;
-  };
-  while (scale > 0.25 && widest() > S - 4) scale -= 0.05;
-  const int text_h = cv::getTextSize("Ag", cv::FONT_HERSHEY_SIMPLEX, scale, 1, &base).height;
-  const int header = text_h + base + 8;
-  int height = header;
-  for (const auto& r : rows) height += r.rows + kGridGap;
-  cv::Mat grid(height, width, CV_8UC3, kGridBackground);
-  for (size_t i = 0; i < labels.size(); ++i) {
-    const int w = cv::getTextSize(labels[i], cv::FONT_HERSHEY_SIMPLEX, scale, 1, &base).width;
-    const int x = static_cast<int>(i) * (S + kGridGap) + std::max(0, (S - w) / 2);
-    cv::putText(grid, labels[i], cv::Point(x, 4 + text_h), cv::FONT_HERSHEY_SIMPLEX, scale,
-                cv::Scalar(235, 235, 235), 1, cv::LINE_AA);
-  }
-  int y = header;
-  for (const auto& r : rows) {
-    r.copyTo(grid(cv::Rect(0, y, r.cols, r.rows)));
-    y += r.rows + kGridGap;
-  }
-  return grid(cv::Rect(0, 0, width, height - kGridGap)).clone();
 }
 
 // The dataset files for a split, with a note when the layout has no split.
@@ -399,14 +346,14 @@ EvalResult run_evaluation(const EvalConfig& cfg, const EvalCallbacks& cb) {
       acc[k].psnr_sum += p;
       acc[k].ssim_sum += s;
       ++acc[k].images;
-      csv << csv_field(item.path) << "," << methods[k] << "," << num(e.l1()) << "," << num(e.mse()) << ","
-          << num(p) << "," << num(s) << "," << hole_px << "\n";
+      csv << csv_field(item.path) << "," << methods[k] << "," << format_full(e.l1()) << "," << format_full(e.mse()) << ","
+          << format_full(p) << "," << format_full(s) << "," << hole_px << "\n";
     }
     if (i < cfg.grid) {
       std::vector<cv::Mat> tiles{masked};
       tiles.insert(tiles.end(), outputs.begin(), outputs.end());
       tiles.push_back(truth);
-      grid_rows.push_back(grid_row(tiles));
+      grid_rows.push_back(eval_grid_row(tiles));
     }
     if (cfg.save_images) {
       auto save = [&](const std::string& sub, const cv::Mat& img) {
@@ -445,104 +392,25 @@ EvalResult run_evaluation(const EvalConfig& cfg, const EvalCallbacks& cb) {
     center_desc = ": the central " + std::to_string(r.width) + "x" + std::to_string(r.height) + " of " +
                   std::to_string(S) + "x" + std::to_string(S) + " for every image";
   }
-  const std::string mask_desc =
+  EvalReportInputs report;
+  report.cfg = &cfg;
+  report.methods = methods;
+  report.model = cfg.model.empty() ? nlohmann::json(nullptr) : model_json;
+  report.layout = ds.layout;
+  report.images = total;
+  report.listed = listed;
+  report.size = S;
+  report.mask_generated = mask_spec.generated;
+  report.mask_name = mask_spec.generated ? std::string(to_string(mask_spec.cfg.kind)) : mask_spec.folder;
+  report.mask_desc =
       mask_spec.generated
           ? std::string(to_string(mask_spec.cfg.kind)) + " (ctxenc::generate_mask, hole ratio " +
-                fixed(cfg.hole_ratio, 3) +
+                format_fixed(cfg.hole_ratio, 3) +
                 (mask_spec.cfg.kind == MaskKind::Center ? ")" + center_desc
                                                         : ", image i uses seed mix_seed(" +
                                                               std::to_string(cfg.seed) + ", i))")
           : "mask files from " + mask_spec.folder + " (matched by name, resized nearest-neighbour, >= 127 = hole)";
-  const std::string split_desc =
-      std::string(to_string(cfg.split)) + " split" +
-      ((ds.layout == "folder" || ds.layout == "list") ? " (the " + ds.layout + " layout has no split: all images)"
-                                                       : " (" + ds.layout + " layout)");
-
-  std::ostringstream md;
-  md << "# ctxenc eval\n\n"
-     << "## Protocol\n\n"
-     << "- Data: `" << cfg.data << "`, " << split_desc << ", " << total << " image(s)"
-     << (total < listed ? " (the first " + std::to_string(total) + " of " + std::to_string(listed) + ", --limit)"
-                        : std::string())
-     << ".\n"
-     << "- Each image is resized with cv::INTER_AREA to " << S << "x" << S
-     << " (aspect not kept: the whole image is squeezed).\n"
-     << "- Hole: " << mask_desc << ". The same masks for every method.\n"
-     << "- Methods, all given the same masked input (hole painted white):\n";
-  for (const auto& m : methods) {
-    if (m == "model")
-      md << "  - model: `" << cfg.model << "` (step " << model_json["step"] << ", "
-         << inpainter->model_config().image_size << " px, " << to_string(inpainter->model_config().output)
-         << " output) through ctxenc::Inpainter, strategy " << to_string(cfg.strategy) << ", blend "
-         << to_string(cfg.blend) << (cfg.flip_average ? ", flip-averaged" : "") << ", "
-         << to_string(cfg.precision) << ".\n";
-    else if (m == "predictions")
-      md << "  - predictions: already-inpainted images from `" << cfg.predictions
-         << "` (matched by name; other sizes resized with INTER_AREA).\n";
-    else if (m == "telea")
-      md << "  - telea: cv::inpaint, INPAINT_TELEA, radius " << fixed(cfg.inpaint_radius, 1) << ".\n";
-    else if (m == "ns")
-      md << "  - ns: cv::inpaint, INPAINT_NS (Navier-Stokes), radius " << fixed(cfg.inpaint_radius, 1) << ".\n";
-    else if (m == "mean")
-      md << "  - mean: the hole filled with the mean colour of the image's known pixels.\n";
-  }
-  md << "- Every output is composited: known pixels are the input's.\n"
-     << "- Metrics on pixel values in [0, 1]. L1 % and L2 %: mean absolute and mean squared error over all hole "
-        "pixels and channels of the whole set (pooled), x 100. PSNR: the mean over images of "
-        "10 log10(1 / MSE of the image's hole); identical holes (MSE 0) count as "
-     << fixed(kPsnrCapDb, 0) << " dB, the cap of every PSNR.\n"
-     << "- SSIM: Wang et al. 2004 over the whole composited image, Gaussian window 11 px, sigma 1.5, K1 0.01, "
-        "K2 0.03, L 1; the SSIM map averaged over every window inside the image (5 px border left out, as "
-        "ssim.m 'valid') and over R, G, B; then the mean over images.\n\n"
-     << "## Results\n\n"
-     << "| Method | L1 % | L2 % | PSNR dB | SSIM | Images |\n"
-     << "|---|---:|---:|---:|---:|---:|\n";
-  for (const auto& s : res.methods)
-    md << "| " << s.method << " | " << fixed(100 * s.l1, 2) << " | " << fixed(100 * s.l2, 2) << " | "
-       << fixed(s.psnr_db, 2) << " | " << fixed(s.ssim, 4) << " | " << s.images << " |\n";
-  md << "\nPer image: `per_image.csv` (l1 and l2 as fractions in [0, 1]). ";
-  md << (cfg.grid > 0 ? "Examples: `grid.png` (masked input | " : "");
-  if (cfg.grid > 0) {
-    for (const auto& m : methods) md << m << " | ";
-    md << "ground truth, the first " << grid_rows.size() << " image(s)).";
-  }
-  md << "\n";
-
-  nlohmann::json j;
-  j["protocol"] = {{"data", cfg.data},
-                   {"layout", ds.layout},
-                   {"split", to_string(cfg.split)},
-                   {"images", total},
-                   {"images_listed", listed},
-                   {"limit", cfg.limit},
-                   {"size", S},
-                   {"resize", "cv::INTER_AREA to size x size, aspect not kept"},
-                   {"mask", mask_spec.generated ? std::string(to_string(mask_spec.cfg.kind)) : mask_spec.folder},
-                   {"mask_source", mask_spec.generated ? "generated" : "folder"},
-                   {"hole_ratio", cfg.hole_ratio},
-                   {"seed", cfg.seed},
-                   {"inpaint_radius", cfg.inpaint_radius},
-                   {"masked_input_fill", "white (255)"},
-                   {"composited", true},
-                   {"value_range", "[0, 1]"},
-                   {"l1_l2", "pooled over all hole pixels x channels of the set"},
-                   {"psnr", "mean over images of 10 log10(1 / hole MSE)"},
-                   {"psnr_cap_db", kPsnrCapDb},
-                   {"ssim",
-                    {{"window", 11}, {"sigma", 1.5}, {"k1", 0.01}, {"k2", 0.03}, {"L", 1.0},
-                     {"region", "whole composited image, valid windows (5 px border left out)"},
-                     {"channels", "mean over R, G, B"}}}};
-  j["protocol"]["model"] = cfg.model.empty() ? nlohmann::json(nullptr) : model_json;
-  j["protocol"]["predictions"] = cfg.predictions.empty() ? nlohmann::json(nullptr) : nlohmann::json(cfg.predictions);
-  j["methods"] = nlohmann::json::array();
-  for (const auto& s : res.methods)
-    j["methods"].push_back({{"method", s.method},
-                            {"l1_percent", 100 * s.l1},
-                            {"l2_percent", 100 * s.l2},
-                            {"psnr_db", s.psnr_db},
-                            {"ssim", s.ssim},
-                            {"images", s.images},
-                            {"hole_values", s.hole_values}});
+  report.grid_rows = static_cast<int>(grid_rows.size());
 
   res.report_md = (out_dir / "report.md").string();
   res.report_json = (out_dir / "report.json").string();
@@ -553,13 +421,10 @@ EvalResult run_evaluation(const EvalConfig& cfg, const EvalCallbacks& cb) {
     labels.insert(labels.end(), methods.begin(), methods.end());
     labels.push_back("truth");
     res.grid_png = (out_dir / "grid.png").string();
-    save_image(res.grid_png, grid_image(grid_rows, labels, S));
+    save_image(res.grid_png, eval_grid_image(grid_rows, labels, S));
   }
-  j["files"] = {{"report_md", "report.md"},
-                {"per_image_csv", "per_image.csv"},
-                {"grid_png", res.grid_png.empty() ? nlohmann::json(nullptr) : nlohmann::json("grid.png")}};
-  write_file_atomic(res.report_json, j.dump(2) + "\n");
-  write_file_atomic(res.report_md, md.str());
+  write_file_atomic(res.report_json, eval_report_json(report, res.methods).dump(2) + "\n");
+  write_file_atomic(res.report_md, eval_report_markdown(report, res.methods));
   return res;
 }
 
