@@ -90,7 +90,17 @@ def main():
     tmp = out + ".tmp.png"
     fig.savefig(tmp, dpi=90)
     os.replace(tmp, out)
+    # Wall time: time_s counts from each (re)start, so add up the segments.
+    wall, seg_start = 0.0, 0.0
+    for i in range(1, len(t) + 1):
+        if i == len(t) or t[i] < t[i - 1]:
+            wall += t[i - 1] - seg_start
+            seg_start = 0.0
+    first = steps[0] - (steps[1] - steps[0] if len(steps) > 1 else steps[0])
+    per_1000 = wall / max(1, steps[-1] - first) * 1000
     print(f"plot_training: wrote {out} ({len(steps)} points, last step {steps[-1]})")
+    print(f"plot_training: logged wall time {wall / 3600:.2f} h, {per_1000:.0f} s per 1000 steps "
+          f"({batch * 1000 / per_1000:.1f} images/s)")
 
 
 if __name__ == "__main__":

@@ -20,19 +20,13 @@ namespace ctxenc {
 namespace fs = std::filesystem;
 namespace {
 
-bool is_image_file(const fs::path& p) {
-  std::string ext = p.extension().string();
-  std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return std::tolower(c); });
-  return ext == ".jpg" || ext == ".jpeg" || ext == ".png" || ext == ".webp" || ext == ".bmp";
-}
-
 std::vector<std::string> scan_folder(const fs::path& dir) {
   std::vector<std::string> out;
   std::error_code ec;
   for (auto it = fs::recursive_directory_iterator(dir, fs::directory_options::follow_directory_symlink |
                                                            fs::directory_options::skip_permission_denied, ec);
        !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
-    if (it->is_regular_file(ec) && is_image_file(it->path())) out.push_back(it->path().string());
+    if (it->is_regular_file(ec) && has_image_extension(it->path().string())) out.push_back(it->path().string());
   }
   std::sort(out.begin(), out.end());
   return out;

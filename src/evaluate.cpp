@@ -29,12 +29,6 @@ namespace ctxenc {
 namespace fs = std::filesystem;
 namespace {
 
-bool is_image_file(const fs::path& p) {
-  std::string e = p.extension().string();
-  std::transform(e.begin(), e.end(), e.begin(), [](unsigned char c) { return std::tolower(c); });
-  return e == ".png" || e == ".jpg" || e == ".jpeg" || e == ".webp" || e == ".bmp";
-}
-
 fs::path normal_abs(const std::string& p) {
   std::error_code ec;
   fs::path a = fs::absolute(p, ec);
@@ -67,7 +61,7 @@ struct NameIndex {
     const fs::path root = normal_abs(folder);
     for (auto it = fs::recursive_directory_iterator(root, fs::directory_options::follow_directory_symlink, ec);
          !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
-      if (!it->is_regular_file(ec) || !is_image_file(it->path())) continue;
+      if (!it->is_regular_file(ec) || !has_image_extension(it->path().string())) continue;
       fs::path rel = it->path().lexically_relative(root);
       rel.replace_extension();
       by_rel.emplace(rel.generic_string(), it->path().string());

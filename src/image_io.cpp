@@ -53,6 +53,12 @@ bool probe_jpeg(std::ifstream& in, ImageInfo& info) {
 
 }  // namespace
 
+bool has_image_extension(const std::string& path) {
+  std::string e = std::filesystem::path(path).extension().string();
+  std::transform(e.begin(), e.end(), e.begin(), [](unsigned char ch) { return std::tolower(ch); });
+  return e == ".png" || e == ".jpg" || e == ".jpeg" || e == ".webp" || e == ".bmp";
+}
+
 ImageInfo probe_image(const std::string& path) {
   check_readable(path);
   std::ifstream in(path, std::ios::binary);

@@ -18,6 +18,9 @@ struct ImageInfo {
 // Default refusal limit: 100 megapixels (a 10000x10000 image).
 constexpr int64_t kDefaultMaxPixels = 100'000'000;
 
+// True for the extensions ctxenc reads in folders: .png .jpg .jpeg .webp .bmp (any case).
+bool has_image_extension(const std::string& path);
+
 // Reads only the file header. Throws InputError if missing or not an image.
 ImageInfo probe_image(const std::string& path);
 

@@ -30,12 +30,6 @@ struct InpaintCliOptions {
   bool flip_average = false;
 };
 
-bool is_image_path(const fs::path& p) {
-  std::string e = p.extension().string();
-  std::transform(e.begin(), e.end(), e.begin(), [](unsigned char c) { return std::tolower(c); });
-  return e == ".png" || e == ".jpg" || e == ".jpeg" || e == ".webp" || e == ".bmp";
-}
-
 // `center`, `rect:x,y,w,h`, or a mask image (resized with a warning if needed).
 cv::Mat resolve_mask(const std::string& spec, const cv::Mat& image, const Inpainter& inp, int64_t max_pixels) {
   if (spec == "center") return inp.center_mask(image.cols, image.rows);
@@ -93,14 +87,15 @@ void run_batch(const Inpainter& inp, const InpaintCliOptions& o) {
   if (o.masks.empty()) throw UsageError("--input needs --masks DIR|FILE|center|rect:x,y,w,h");
   std::vector<fs::path> images;
   for (const auto& e : fs::directory_iterator(o.input_dir, ec))
-    if (e.is_regular_file() && is_image_path(e.path())) images.push_back(e.path());
+    if (e.is_regular_file() && has_image_extension(e.path().string())) images.push_back(e.path());
   std::sort(images.begin(), images.end());
   if (images.empty()) throw InputError("--input '" + o.input_dir + "' holds no images");
   std::map<std::string, std::string> mask_by_stem;
   const bool mask_dir = fs::is_directory(o.masks, ec);
   if (mask_dir)
     for (const auto& e : fs::directory_iterator(o.masks, ec))
-      if (e.is_regular_file() && is_image_path(e.path())) mask_by_stem[e.path().stem().string()] = e.path().string();
+      if (e.is_regular_file() && has_image_extension(e.path().string()))
+        mask_by_stem[e.path().stem().string()] = e.path().string();
   fs::create_directories(o.output_dir, ec);
   if (ec) throw OutputError("cannot create '" + o.output_dir + "': " + ec.message());
 
