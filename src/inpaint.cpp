@@ -87,12 +87,14 @@ cv::Mat crop_padded(const cv::Mat& img, const cv::Rect& r, bool reflect = true) 
 
 // Feather on one hole's neighbourhood: the colour step between each border
 // hole pixel and the mean of its known neighbours is spread smoothly into the
-// hole (normalised Gaussian) and fades out linearly over `band` px.
-cv::Mat feather_patch(const cv::Mat& original, const cv::Mat& filled, const cv::Mat& hole) {
-  cv::Mat known = (hole == 0), dil, dist, of, ff, kf;
+// hole (normalised Gaussian) and fades out linearly over `band` px from the
+// known pixels. `known` (255 = a real pixel of the image) excludes every hole
+// and whatever lies past the image border, so a reflected hole never counts.
+cv::Mat feather_patch(const cv::Mat& original, const cv::Mat& filled, const cv::Mat& hole, const cv::Mat& known) {
+  cv::Mat dil, dist, of, ff, kf;
   cv::dilate(known, dil, cv::getStructuringElement(cv::MORPH_RECT, cv::Size(3, 3)));
   const cv::Mat inner_border = dil & hole;
-  cv::distanceTransform(hole, dist, cv::DIST_L2, 3);
+  cv::distanceTransform(known == 0, dist, cv::DIST_L2, 3);  // distance to the nearest known pixel
   original.convertTo(of, CV_32FC3);
   filled.convertTo(ff, CV_32FC3);
   known.convertTo(kf, CV_32FC1, 1.0 / 255.0);
@@ -104,7 +106,7 @@ cv::Mat feather_patch(const cv::Mat& original, const cv::Mat& filled, const cv::
   cv::Mat(neighbour_mean - ff).copyTo(step, inner_border);
   inner_border.convertTo(bf, CV_32FC1, 1.0 / 255.0);
   double max_d = 0;
-  cv::minMaxLoc(dist, nullptr, &max_d);
+  cv::minMaxLoc(dist, nullptr, &max_d, nullptr, nullptr, hole);
   const double band = std::clamp(max_d * 0.5, 2.0, 24.0);
   const int k = 2 * static_cast<int>(std::ceil(band)) + 1;
   cv::Mat step_s, w_s;
@@ -117,17 +119,37 @@ cv::Mat feather_patch(const cv::Mat& original, const cv::Mat& filled, const cv::
   return res8;
 }
 
-// Poisson (OpenCV seamlessClone) on one hole's neighbourhood; the hole must
-// not touch the patch border, which the caller's margin guarantees.
-cv::Mat poisson_patch(const cv::Mat& original, const cv::Mat& filled, const cv::Mat& hole) {
-  cv::Mat grown;
-  cv::dilate(hole, grown, cv::getStructuringElement(cv::MORPH_RECT, cv::Size(5, 5)));
-  const cv::Rect bb = cv::boundingRect(grown);
+// Poisson (OpenCV seamlessClone, as GLCIC post-processes) on one hole's
+// neighbourhood. The source is the fill with its hole content carried
+// kPoissonRing px out over the known pixels (each ring pixel: the mean of its
+// neighbours already in the region), so that the guidance field holds the
+// fill's own gradients and no step at the seam; seamlessClone erodes its mask
+// by 3 px before taking the source's gradients, hence a ring of 4. The known
+// pixels around the ring are the boundary, and the solve spreads the colour
+// step at the seam smoothly over the hole. The caller copies back only hole
+// pixels; the hole must stay clear of the patch border (the caller's margin).
+constexpr int kPoissonRing = 4;
+cv::Mat poisson_patch(const cv::Mat& filled, const cv::Mat& hole) {
+  cv::Mat src, region = hole.clone();
+  filled.convertTo(src, CV_32FC3);
+  for (int ring = 0; ring < kPoissonRing; ++ring) {
+    cv::Mat rf, sum, cnt, grown;
+    region.convertTo(rf, CV_32FC1, 1.0 / 255.0);
+    cv::blur(src.mul(merge3(rf)), sum, cv::Size(3, 3));
+    cv::blur(rf, cnt, cv::Size(3, 3));
+    cv::dilate(region, grown, cv::getStructuringElement(cv::MORPH_RECT, cv::Size(3, 3)));
+    const cv::Mat extended = sum / cv::max(merge3(cnt), 1e-6);
+    extended.copyTo(src, grown & ~region);
+    region = grown;
+  }
+  cv::Mat src8;
+  src.convertTo(src8, CV_8UC3);
+  const cv::Rect bb = cv::boundingRect(region);
   // OpenCV centres the mask's bounding box at p, computing the centre as
   // min + (max - min) / 2 on inclusive bounds; this p keeps it in place.
   const cv::Point p(bb.x + (bb.width - 1) / 2, bb.y + (bb.height - 1) / 2);
   cv::Mat out;
-  cv::seamlessClone(filled, original, grown, p, out, cv::NORMAL_CLONE);
+  cv::seamlessClone(src8, filled, region, p, out, cv::NORMAL_CLONE);
   return out;
 }
 
@@ -299,14 +321,19 @@ cv::Mat Inpainter::Impl::blend(const cv::Mat& original, const cv::Mat& filled, c
   // holes, not the image (a 4000x3000 photo with three holes stays cheap).
   cv::Mat out = filled.clone(), labels, stats, centroids;
   const int n = cv::connectedComponentsWithStats(hole, labels, stats, centroids, 8, CV_32S);
+  const cv::Mat known_all = hole == 0;
   for (int i = 1; i < n; ++i) {
     const cv::Rect bb(stats.at<int>(i, cv::CC_STAT_LEFT), stats.at<int>(i, cv::CC_STAT_TOP),
                       stats.at<int>(i, cv::CC_STAT_WIDTH), stats.at<int>(i, cv::CC_STAT_HEIGHT));
-    const int margin = opt.blend == Blend::Feather ? 28 : 8;  // > feather band / clone dilation
+    const int margin = opt.blend == Blend::Feather ? 28 : 2 * kPoissonRing;  // > feather band / Poisson ring
     const cv::Rect roi(bb.x - margin, bb.y - margin, bb.width + 2 * margin, bb.height + 2 * margin);
     const cv::Mat this_hole = crop_padded(labels, roi, /*reflect=*/false) == i;
-    const cv::Mat o = crop_padded(original, roi), f = crop_padded(filled, roi);
-    const cv::Mat res = opt.blend == Blend::Feather ? feather_patch(o, f, this_hole) : poisson_patch(o, f, this_hole);
+    const cv::Mat known = crop_padded(known_all, roi, /*reflect=*/false);  // 0 past the border
+    const cv::Mat f = crop_padded(filled, roi);
+    // Poisson's boundary comes from its destination: the filled image, whose
+    // reflection past the border holds fill, never a mirrored hole.
+    const cv::Mat res = opt.blend == Blend::Feather ? feather_patch(crop_padded(original, roi), f, this_hole, known)
+                                                    : poisson_patch(f, this_hole);
     const cv::Rect in = roi & cv::Rect(0, 0, out.cols, out.rows);
     const cv::Rect local(in.tl() - roi.tl(), in.size());
     res(local).copyTo(out(in), this_hole(local));
