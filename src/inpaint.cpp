@@ -421,10 +421,18 @@ cv::Mat Inpainter::inpaint(const cv::Mat& image, const cv::Mat& mask_in, Inpaint
     }
     // Coarse-to-fine: a window shrunk by more than 2x loses detail. Fill the
     // hole at that reduced resolution first, then redo it at native resolution
-    // in overlapping tiles that see the coarse fill as context.
+    // in overlapping tiles that refine the coarse fill. Only a pre-filled
+    // model refines what its hole holds; a mean-filled one (the center model)
+    // would see nothing of the coarse fill in its cell and paint a texture
+    // over it, so its coarse fill stays.
     cv::Mat coarse_remaining = remaining.clone();
     I.fill_window(work, coarse_remaining, win, bb);
-    rep.windows += 1 + I.fill_tiles(work, remaining, bb);
+    ++rep.windows;
+    if (I.model.config.fill == HoleFill::Mean) {
+      remaining = coarse_remaining;
+      continue;
+    }
+    rep.windows += I.fill_tiles(work, remaining, bb);
   }
   cv::Mat blended = I.blend(image, work, hole);
   cv::Mat out = image.clone();

@@ -91,13 +91,22 @@ INSTANTIATE_TEST_SUITE_P(
 
 TEST(Inpaint, LargeHoleGoesCoarseToFine) {
   TempDir d;
-  Inpainter inp(write_tiny_model(d, OutputRegion::Full), {});
   cv::Mat img = photo(400, 300);
   cv::Mat mask = cv::Mat::zeros(img.size(), CV_8UC1);
-  mask(cv::Rect(100, 80, 150, 120)).setTo(255);  // window 300 px > 2 x 32: coarse + native tiles
+  mask(cv::Rect(100, 80, 150, 120)).setTo(255);  // window 300 px > 2 x 32: coarse first
+  // A Telea-prefilled model refines the coarse fill in native-resolution tiles.
+  ModelConfig refining = tiny_model(32, Bottleneck::Channelwise, OutputRegion::Full);
+  refining.fill = HoleFill::Telea;
+  Generator g(refining);
+  init_weights(*g);
+  save_model_file(d / "telea.ctxm", g, 0, {});
   InpaintReport rep;
-  cv::Mat out = inp.inpaint(img, mask, &rep);
+  cv::Mat out = Inpainter(d / "telea.ctxm", {}).inpaint(img, mask, &rep);
   EXPECT_GT(rep.windows, 2);
+  expect_exact_outside(img, out, mask);
+  // A mean-filled model cannot see a coarse fill under its hole: one coarse window.
+  out = Inpainter(write_tiny_model(d, OutputRegion::Full), {}).inpaint(img, mask, &rep);
+  EXPECT_EQ(rep.windows, 1);
   expect_exact_outside(img, out, mask);
 }
 
