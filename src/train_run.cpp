@@ -79,7 +79,15 @@ TrainResult run_training(const TrainConfig& cfg_in, bool resume, const TrainCall
   const std::string log_path = (fs::path(cfg.out_dir) / "log.jsonl").string();
   if (resume) {
     trainer.load_checkpoint(ckpt);
-    if (cb.primary) truncate_log(log_path, trainer.step());
+    if (cb.primary) {
+      truncate_log(log_path, trainer.step());
+      // Settings a resume may change, recorded where they take effect.
+      std::ofstream(log_path, std::ios::app)
+          << nlohmann::json{{"event", "resume"}, {"step", trainer.step()}, {"lr", cfg.lr},
+                            {"g_lr_mult", cfg.g_lr_mult}, {"threads", cfg.threads}, {"steps", cfg.steps}}
+                 .dump()
+          << "\n";
+    }
     say("resumed from " + ckpt + " at step " + std::to_string(trainer.step()));
   } else {
     if (fs::exists(ckpt))

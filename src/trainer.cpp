@@ -189,6 +189,13 @@ void Trainer::load_checkpoint(const std::string& path) {
   }
   optimizer_from_bytes(*opt_g_, f.sections.at("opt_g"), what);
   optimizer_from_bytes(*opt_d_, f.sections.at("opt_d"), what);
+  // The loaded state carries the old learning rate; this trainer's config
+  // decides it, so that a resume can lower it (`--resume --lr X`).
+  auto set_lr = [](FusedAdam& opt, double lr) {
+    for (auto& group : opt.param_groups()) static_cast<torch::optim::AdamOptions&>(group.options()).lr(lr);
+  };
+  set_lr(*opt_g_, cfg_.lr * cfg_.g_lr_mult);
+  set_lr(*opt_d_, cfg_.lr);
   try {
     restore_rng_state(f.sections.at("rng"));
   } catch (const c10::Error&) {

@@ -93,6 +93,26 @@ TEST(Checkpoint, ResumeContinuesExactlyWhereItStopped) {
   expect_same_weights(*straight.discriminator(), *resumed.discriminator());
 }
 
+// A resume takes the learning rate of its own config (`--resume --lr X`), not
+// the one stored with the optimizer state: with lr 0 no weight moves.
+TEST(Checkpoint, ResumeTakesTheLearningRateOfItsConfig) {
+  TempDir dir;
+  TrainConfig t = tiny_train();
+  Trainer first(t);
+  auto [img, hole] = batch(200);
+  first.train_step(img, hole);
+  first.save_checkpoint(dir / "c.ctx");
+  TrainConfig frozen = t;
+  frozen.lr = 0.0;
+  Trainer resumed(frozen);
+  resumed.load_checkpoint(dir / "c.ctx");
+  std::vector<torch::Tensor> before;
+  for (const auto& p : resumed.generator()->parameters()) before.push_back(p.detach().clone());
+  resumed.train_step(img, hole);
+  const auto after = resumed.generator()->parameters();
+  for (size_t i = 0; i < before.size(); ++i) EXPECT_TRUE(torch::equal(before[i], after[i])) << "parameter " << i;
+}
+
 TEST(Checkpoint, WeightAverageFollowsAndResumes) {
   TempDir dir;
   TrainConfig t = tiny_train();
