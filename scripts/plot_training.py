@@ -75,9 +75,13 @@ def main():
     ax[0].plot(steps, smooth(rec, a.smooth), color="C0")
     ax[0].set_yscale("log")
     ax[0].set_title("masked L2 reconstruction (ring weighted)")
-    ax[1].plot(steps, smooth(dloss, a.smooth), label="D (real + fake BCE)")
-    ax[1].plot(steps, smooth(adv, a.smooth), label="G adversarial BCE")
-    ax[1].legend()
+    if any(adv) or any(dloss):
+        ax[1].plot(steps, smooth(dloss, a.smooth), label="D (real + fake BCE)")
+        ax[1].plot(steps, smooth(adv, a.smooth), label="G adversarial BCE")
+        ax[1].legend()
+    else:
+        ax[1].text(0.5, 0.5, "no adversarial loss\n(lambda_adv 0)", ha="center", va="center",
+                   transform=ax[1].transAxes)
     ax[1].set_title("adversarial losses")
     ax[2].plot(steps, smooth(rate, a.smooth), color="C2")
     ax[2].set_title("training images/s")
