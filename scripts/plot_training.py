@@ -49,6 +49,8 @@ def main():
     ap.add_argument("--out", help="PNG to write (default RUN_DIR/loss.png)")
     ap.add_argument("--smooth", type=int, default=20, help="moving-average window in log lines")
     ap.add_argument("--title", default=None)
+    ap.add_argument("--mark", action="append", default=[], metavar="STEP:LABEL",
+                    help="draw a vertical line at STEP with LABEL (repeatable), e.g. 2250:shipped")
     a = ap.parse_args()
     log = os.path.join(a.run_dir, "log.jsonl")
     if not os.path.exists(log):
@@ -85,6 +87,12 @@ def main():
     ax[1].set_title("adversarial losses")
     ax[2].plot(steps, smooth(rate, a.smooth), color="C2")
     ax[2].set_title("training images/s")
+    for m in a.mark:
+        step, _, label = m.partition(":")
+        for k, x in enumerate(ax):
+            x.axvline(float(step), color="C3", linestyle="--", alpha=0.7)
+            if k == 0 and label:
+                x.text(float(step), 0.98, " " + label, color="C3", transform=x.get_xaxis_transform(), va="top")
     for x in ax:
         x.set_xlabel("step")
         x.grid(alpha=0.3)

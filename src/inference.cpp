@@ -1,6 +1,10 @@
 // inference.cpp — BatchNorm folding and the no-autograd inference forward.
 #include "ctxenc/inference.h"
 
+#include <ATen/Parallel.h>
+
+#include "gemv_bf16.h"
+
 namespace ctxenc {
 namespace {
 
@@ -36,6 +40,21 @@ torch::Tensor pixel_shuffle_nhwc(const torch::Tensor& y, int64_t cout) {
       .reshape({B, 2 * H, 2 * W, cout}).permute({0, 3, 1, 2});
 }
 
+// One bf16 image through a dense layer: [1, in] x w [out, in] + bias (fp32)
+// -> [1, out] bf16, with the AVX512-BF16 kernel, rows split over the threads.
+torch::Tensor dense_gemv_bf16(const torch::Tensor& x, const torch::Tensor& w, const torch::Tensor& bias_f32) {
+  const int64_t rows = w.size(0), in = w.size(1);
+  const torch::Tensor xc = x.contiguous();
+  torch::Tensor y = torch::empty({1, rows}, torch::kFloat32);
+  const auto* wp = reinterpret_cast<const uint16_t*>(w.data_ptr<at::BFloat16>());
+  const auto* xp = reinterpret_cast<const uint16_t*>(xc.data_ptr<at::BFloat16>());
+  const float* bp = bias_f32.data_ptr<float>();
+  float* yp = y.data_ptr<float>();
+  at::parallel_for(0, rows, /*grain_size=*/64,
+                   [&](int64_t begin, int64_t end) { gemv_bf16_rows(wp, xp, bp, yp, in, begin, end); });
+  return y.to(torch::kBFloat16);
+}
+
 }  // namespace
 
 InferenceGenerator::InferenceGenerator(GeneratorImpl& g, Precision precision)
@@ -52,7 +71,15 @@ InferenceGenerator::InferenceGenerator(GeneratorImpl& g, Precision precision)
       w = w * s.view({-1, 1, 1, 1});
       b = t;
     }
-    encoder_.push_back({cast4(w), b.to(dtype_), 0});
+    Conv conv{cast4(w), b.to(dtype_), 0, {}, {}};
+    // oneDNN's bf16 kernel for a 4x4/2 conv from >= 256 channels on an 8x8 map
+    // at batch 1 runs 3x slower than fp32 (1.5 vs 0.5 ms for 256 -> 512);
+    // keep an fp32 copy for that case.
+    if (dtype_ == torch::kBFloat16 && w.size(1) >= 256) {
+      conv.weight_f32 = w.contiguous(torch::MemoryFormat::ChannelsLast);
+      conv.bias_f32 = b;
+    }
+    encoder_.push_back(conv);
   }
   if (g.dense) {
     auto& d = *g.dense;
@@ -65,6 +92,10 @@ InferenceGenerator::InferenceGenerator(GeneratorImpl& g, Precision precision)
     dec_w_ = (d.decode_weight.detach().view({d.nbottleneck, d.out_channels, 16}) * s2.view({1, -1, 1}))
                  .view({d.nbottleneck, -1}).t().contiguous().to(dtype_);  // [out*16, nb]
     dec_b_ = t2.view({-1, 1}).expand({d.out_channels, 16}).reshape({-1}).to(dtype_);
+    if (dtype_ == torch::kBFloat16 && gemv_bf16_supported()) {
+      enc_b_f32_ = enc_b_.to(torch::kFloat32);
+      dec_b_f32_ = dec_b_.to(torch::kFloat32);
+    }
   } else {
     auto& c = *g.channelwise;
     fc_w_ = c.fc->weight.detach().to(dtype_);
@@ -85,28 +116,36 @@ InferenceGenerator::InferenceGenerator(GeneratorImpl& g, Precision precision)
       kind = 1;
     }
     // Bias per output channel, repeated for the 4 phases (channel = phase * Cout + c).
-    decoder_.push_back({cast4(subpixel_weight(wt)), b.repeat({4}).to(dtype_), kind});
+    decoder_.push_back({cast4(subpixel_weight(wt)), b.repeat({4}).to(dtype_), kind, {}, {}});
   }
 }
 
 torch::Tensor InferenceGenerator::forward(const torch::Tensor& x_in) const {
   c10::InferenceMode guard;
   auto x = x_in.to(dtype_).contiguous(torch::MemoryFormat::ChannelsLast);
+  const int64_t B = x.size(0);
   for (const Conv& c : encoder_) {
-    x = torch::conv2d(x, c.weight, c.bias, /*stride=*/2, /*padding=*/1);
+    if (B == 1 && c.weight_f32.defined())
+      x = torch::conv2d(x.to(torch::kFloat32), c.weight_f32, c.bias_f32, /*stride=*/2, /*padding=*/1).to(dtype_);
+    else
+      x = torch::conv2d(x, c.weight, c.bias, /*stride=*/2, /*padding=*/1);
     torch::leaky_relu_(x, kLeakySlope);
   }
-  const int64_t B = x.size(0), C = x.size(1);
+  const int64_t C = x.size(1);
   if (enc_w_.defined()) {
-    // One fp32 image: a GEMV (4.5x faster than a 1-row GEMM in OpenBLAS); bf16
-    // goes through oneDNN's linear, which is fastest at every batch size.
-    auto dense = [&](const torch::Tensor& in, const torch::Tensor& w, const torch::Tensor& b) {
+    // One fp32 image: a GEMV (4.5x faster than a 1-row GEMM in OpenBLAS). One
+    // bf16 image: the AVX512-BF16 kernel where the CPU has it (oneDNN's linear
+    // streams the weights at half the memory's speed); else oneDNN's linear,
+    // which is fastest at every batch size.
+    auto dense = [&](const torch::Tensor& in, const torch::Tensor& w, const torch::Tensor& b,
+                     const torch::Tensor& b_f32) {
       if (B == 1 && dtype_ == torch::kFloat32) return torch::addmv(b, w, in.view({-1})).view({1, -1});
+      if (B == 1 && b_f32.defined()) return dense_gemv_bf16(in, w, b_f32);
       return torch::linear(in, w, b);
     };
-    auto code = dense(x.contiguous().view({B, -1}), enc_w_, enc_b_);  // [B, nb]
+    auto code = dense(x.contiguous().view({B, -1}), enc_w_, enc_b_, enc_b_f32_);  // [B, nb]
     torch::leaky_relu_(code, kLeakySlope);
-    auto out = dense(code, dec_w_, dec_b_);                           // [B, out*16]
+    auto out = dense(code, dec_w_, dec_b_, dec_b_f32_);                           // [B, out*16]
     x = out.view({B, -1, 4, 4}).contiguous(torch::MemoryFormat::ChannelsLast);
     x.relu_();
   } else {

@@ -15,6 +15,14 @@ using ctxenc::test::TempDir;
 
 namespace {
 
+// Required PSNR leads over Telea on the 8 committed photos, with the eval
+// protocol's defaults (raw prediction, composited). Measured when the models
+// were shipped (docs/training.md): center +0.82 dB; region +0.49 dB
+// (random-region) and +0.88 dB (free-form). The margins leave room for
+// floating-point differences between machines, not for a worse model.
+constexpr double kCenterMarginDb = 0.5;
+constexpr double kRegionMarginDb = 0.3;
+
 const MethodScore& row(const EvalResult& r, const std::string& name) {
   for (const auto& m : r.methods)
     if (m.method == name) return m;

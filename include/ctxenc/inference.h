@@ -24,6 +24,7 @@ class InferenceGenerator {
   struct Conv {
     torch::Tensor weight, bias;  // folded; weight channels_last (4-D) or [in, out] matrix
     int kind = 0;                // 0 = conv s2 (+lrelu), 1 = sub-pixel up (+relu), 2 = last up (+tanh)
+    torch::Tensor weight_f32, bias_f32;  // bf16 models: an fp32 copy where fp32 is faster at batch 1
   };
   ModelConfig cfg_;
   Precision precision_;
@@ -31,6 +32,7 @@ class InferenceGenerator {
   std::vector<Conv> encoder_, decoder_;
   // Bottleneck, folded: dense -> two matrices; channel-wise -> FC + 1x1 conv.
   torch::Tensor enc_w_, enc_b_, dec_w_, dec_b_;  // dense: [nb, C*16], [nb], [out*16, nb], [out*16]
+  torch::Tensor enc_b_f32_, dec_b_f32_;          // dense, bf16 with the AVX512-BF16 batch-1 kernel: fp32 biases
   torch::Tensor fc_w_, mix_w_, mix_b_;           // channel-wise: [m, 16, 16], [out, m, 1, 1], [out]
 };
 
