@@ -15,3 +15,9 @@ if [ ! -f "$MODEL" ]; then
 fi
 build/ctxenc inpaint examples/chambord.jpg --mask center --model "$MODEL" -o out/chambord-inpainted.png --concat
 echo "demo: wrote out/chambord-inpainted.png (input | mask | result)"
+if [ -f models/region.ctxm ]; then
+  # The use users ask for most: brush strokes anywhere, with the region model.
+  build/ctxenc inpaint examples/chambord.jpg --mask examples/chambord-mask-freeform.png --model models/region.ctxm \
+    -o out/chambord-strokes-inpainted.png --concat
+  echo "demo: wrote out/chambord-strokes-inpainted.png (input | mask | result)"
+fi
