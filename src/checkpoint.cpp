@@ -210,15 +210,11 @@ LoadedGenerator load_generator(const std::string& path) {
 }
 
 void export_model(const std::string& checkpoint, const std::string& out, bool bf16) {
-  export_model_file(checkpoint, out, bf16 ? torch::kBFloat16 : torch::kFloat32);
-}
-
-void export_model_file(const std::string& checkpoint, const std::string& out, torch::Dtype store) {
   LoadedGenerator g = load_generator(checkpoint);
   nlohmann::json extra;
   if (g.header.contains("train")) extra["train"] = g.header["train"];
   extra["exported_from"] = checkpoint;
-  save_model_file(out, g.generator, g.step, extra, store);
+  save_model_file(out, g.generator, g.step, extra, bf16 ? torch::kBFloat16 : torch::kFloat32);
 }
 
 void save_model_file(const std::string& path, const Generator& g, int64_t step,

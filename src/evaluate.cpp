@@ -340,8 +340,8 @@ EvalResult run_evaluation(const EvalConfig& cfg, const EvalCallbacks& cb) {
       acc[k].psnr_sum += p;
       acc[k].ssim_sum += s;
       ++acc[k].images;
-      csv << csv_field(item.path) << "," << methods[k] << "," << format_full(e.l1()) << "," << format_full(e.mse()) << ","
-          << format_full(p) << "," << format_full(s) << "," << hole_px << "\n";
+      csv << csv_field(item.path) << "," << methods[k] << "," << format_full(e.l1()) << ","
+          << format_full(e.mse()) << "," << format_full(p) << "," << format_full(s) << "," << hole_px << "\n";
     }
     if (i < cfg.grid) {
       std::vector<cv::Mat> tiles{masked};
@@ -389,7 +389,7 @@ EvalResult run_evaluation(const EvalConfig& cfg, const EvalCallbacks& cb) {
   EvalReportInputs report;
   report.cfg = &cfg;
   report.methods = methods;
-  report.model = cfg.model.empty() ? nlohmann::json(nullptr) : model_json;
+  report.model = model_json;  // null without a model
   report.layout = ds.layout;
   report.images = total;
   report.listed = listed;

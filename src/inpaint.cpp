@@ -414,25 +414,20 @@ cv::Mat Inpainter::inpaint(const cv::Mat& image, const cv::Mat& mask_in, Inpaint
       win.x = slide(win.x, side, image.cols);
       win.y = slide(win.y, side, image.rows);
     }
-    if (side <= 2 * S) {
-      I.fill_window(work, remaining, win, bb);
-      ++rep.windows;
-      continue;
-    }
     // Coarse-to-fine: a window shrunk by more than 2x loses detail. Fill the
     // hole at that reduced resolution first, then redo it at native resolution
     // in overlapping tiles that refine the coarse fill. Only a pre-filled
     // model refines what its hole holds; a mean-filled one (the center model)
     // would see nothing of the coarse fill in its cell and paint a texture
-    // over it, so its coarse fill stays.
-    cv::Mat coarse_remaining = remaining.clone();
-    I.fill_window(work, coarse_remaining, win, bb);
-    ++rep.windows;
-    if (I.model.config.fill == HoleFill::Mean) {
-      remaining = coarse_remaining;
+    // over it, so its one window is final.
+    if (side <= 2 * S || I.model.config.fill == HoleFill::Mean) {
+      I.fill_window(work, remaining, win, bb);
+      ++rep.windows;
       continue;
     }
-    rep.windows += I.fill_tiles(work, remaining, bb);
+    cv::Mat coarse_remaining = remaining.clone();  // the tiles still see the coarse fill as hole
+    I.fill_window(work, coarse_remaining, win, bb);
+    rep.windows += 1 + I.fill_tiles(work, remaining, bb);
   }
   cv::Mat blended = I.blend(image, work, hole);
   cv::Mat out = image.clone();

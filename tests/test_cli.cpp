@@ -123,6 +123,9 @@ TEST(Cli, BadInputsGiveOneLineADistinctCodeAndNoOutput) {
       {"train without data", "train --out " + (d / "run"), kExitUsage},
       {"train on a missing folder", "train --data " + (d / "nowhere") + " --out " + (d / "run"), kExitData},
       {"resume without checkpoint", "train --resume --out " + (d / "empty_run"), kExitModel},
+      {"export a missing checkpoint", "export " + (d / "none.ctx") + " -o " + out, kExitModel},
+      {"export a truncated file", "export " + (d / "truncated.ctxm") + " -o " + out, kExitModel},
+      {"export into a missing folder", "export " + model + " -o " + (d / "no_dir/m.ctxm"), kExitOutput},
   };
   for (const auto& c : cases) {
     CliRun r = run_cli(c.args);

@@ -66,10 +66,6 @@ struct LoadedGenerator {
 };
 LoadedGenerator load_generator(const std::string& path);
 
-// Writes the generator of a checkpoint (its weight average if any) as a model
-// file, with the training config and step; store = kBFloat16 halves the size.
-void export_model_file(const std::string& checkpoint, const std::string& out, torch::Dtype store = torch::kFloat32);
-
 // Writes a generator-only model file (what models/ ships and inpaint loads).
 void save_model_file(const std::string& path, const Generator& g, int64_t step,
                      const nlohmann::json& extra_header, torch::Dtype store = torch::kFloat32);

@@ -1,4 +1,5 @@
-// ctxenc/model_info.h — torch-free summary of a model file or checkpoint.
+// ctxenc/model_info.h — torch-free access to model files and checkpoints for
+// the CLI: a summary, and the export of a checkpoint to a model file.
 #pragma once
 #include <string>
 
