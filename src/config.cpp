@@ -54,9 +54,6 @@ void ModelConfig::validate() const {
     throw UsageError("nbottleneck must be positive");
   if (output == OutputRegion::Center && (overlap < 0 || 2 * overlap >= output_size()))
     throw UsageError("overlap must be in [0, " + std::to_string(output_size() / 2) + ")");
-  if (residual && output != OutputRegion::Full) throw UsageError("residual needs a full-output model");
-  if (fill != HoleFill::Mean && output != OutputRegion::Full)
-    throw UsageError("fill " + std::string(to_string(fill)) + " needs a full-output model");
   for (float m : fill_mean)
     if (!(m >= 0.f && m <= 1.f)) throw UsageError("fill mean must be in [0, 1]");
 }
@@ -158,7 +155,7 @@ void to_json(nlohmann::json& j, const TrainConfig& c) {
        {"g_lr_mult", c.g_lr_mult}, {"lambda_rec", c.lambda_rec},
        {"lambda_adv", c.lambda_adv}, {"overlap_weight", c.overlap_weight}, {"ema_decay", c.ema_decay},
        {"seed", c.seed}, {"threads", c.threads}, {"precision", to_string(c.precision)},
-       {"log_every", c.log_every}, {"save_every", c.save_every},
+       {"log_every", c.log_every}, {"save_every", c.save_every}, {"keep_every", c.keep_every},
        {"sample_every", c.sample_every}};
 }
 void from_json(const nlohmann::json& j, TrainConfig& c) {
@@ -180,6 +177,7 @@ void from_json(const nlohmann::json& j, TrainConfig& c) {
   if (j.contains("precision")) c.precision = parse_precision(j.at("precision"));
   get_opt(j, "log_every", c.log_every);
   get_opt(j, "save_every", c.save_every);
+  get_opt(j, "keep_every", c.keep_every);
   get_opt(j, "sample_every", c.sample_every);
 }
 

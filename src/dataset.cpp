@@ -111,12 +111,15 @@ struct TrainLoader::Slot {
 
 TrainLoader::TrainLoader(std::vector<std::string> files, const DataConfig& data, const MaskConfig& mask,
                          int image_size, int batch_size, uint64_t seed, int64_t first_step, WarnFn warn,
-                         HoleFill prefill)
+                         HoleFill prefill, cv::Mat fixed_hole)
     : files_(std::move(files)), data_(data), mask_(mask), size_(image_size), batch_(batch_size),
-      seed_(seed), warn_(std::move(warn)), prefill_(prefill), next_sample_(first_step * batch_size),
+      seed_(seed), warn_(std::move(warn)), prefill_(prefill), fixed_hole_(std::move(fixed_hole)),
+      next_sample_(first_step * batch_size),
       next_step_(first_step) {
   if (files_.empty()) throw DataError("the dataset holds no images");
   if (batch_ < 1) throw UsageError("batch size must be positive");
+  if (!fixed_hole_.empty() && (fixed_hole_.rows != size_ || fixed_hole_.cols != size_ || fixed_hole_.type() != CV_8UC1))
+    throw UsageError("a fixed hole must be a " + std::to_string(size_) + "x" + std::to_string(size_) + " CV_8U mask");
   // Step s lives in slot s % prefetch; the first `prefetch` steps start there.
   const int prefetch = std::max(1, data_.prefetch_batches);
   slots_.resize(static_cast<size_t>(prefetch));
@@ -200,7 +203,8 @@ void TrainLoader::produce_sample(Slot& slot, int64_t step, int k) {
   const int64_t g = step * batch_ + k;  // absolute sample index
   cv::Mat img = image_for(g);
   cv::Mat crop = augment_crop(img, data_, size_, mix_seed(seed_, static_cast<uint64_t>(g), 1));
-  cv::Mat mask = generate_mask(mask_, size_, size_, mix_seed(seed_, static_cast<uint64_t>(g), 2));
+  cv::Mat mask = fixed_hole_.empty() ? generate_mask(mask_, size_, size_, mix_seed(seed_, static_cast<uint64_t>(g), 2))
+                                     : fixed_hole_;
   // Slot tensors are written at disjoint offsets by different workers.
   cv::Mat dst_img(size_, size_, CV_32FC3, slot.images[k].data_ptr<float>());
   crop.convertTo(dst_img, CV_32FC3, 1.0, -127.5);  // exact: 255 -> 1.0, 0 -> -1.0

@@ -12,6 +12,11 @@ torch::Tensor center_hole(const ModelConfig& cfg) {
   return hole;
 }
 
+cv::Mat center_hole_mask(const ModelConfig& cfg) {
+  auto hole = center_hole(cfg).squeeze().mul(255).to(torch::kUInt8).contiguous();  // [S, S]
+  return cv::Mat(cfg.image_size, cfg.image_size, CV_8UC1, hole.data_ptr<uint8_t>()).clone();
+}
+
 static torch::Tensor fill_tensor(const ModelConfig& cfg, const torch::Tensor& like) {
   std::vector<float> v;
   for (int c = 0; c < cfg.channels; ++c) v.push_back(cfg.fill_mean[std::min(c, 2)] * 2.f - 1.f);

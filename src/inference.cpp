@@ -3,6 +3,7 @@
 
 #include <ATen/Parallel.h>
 
+#include "ctxenc/holes.h"
 #include "gemv_bf16.h"
 
 namespace ctxenc {
@@ -161,7 +162,7 @@ torch::Tensor InferenceGenerator::forward(const torch::Tensor& x_in) const {
     else x = torch::tanh(x);
   }
   x = x.to(torch::kFloat32);
-  if (cfg_.residual) x = x + x_in.narrow(1, 0, cfg_.channels).to(torch::kFloat32);
+  if (cfg_.residual) x = x + crop_output_region(cfg_, x_in.narrow(1, 0, cfg_.channels)).to(torch::kFloat32);
   return x;
 }
 

@@ -243,7 +243,9 @@ cv::Mat Inpainter::Impl::predict(const cv::Mat& patch, const cv::Mat& hole_patch
   if (mc.output == OutputRegion::Center) holes = center_hole(mc);
   torch::Tensor prefilled;
   if (mc.fill != HoleFill::Mean) {
-    cv::Mat filled = keep_fill ? small : prefill_holes(small, small_hole, mc.fill);
+    // A center model was trained on the pre-fill of its whole square.
+    const cv::Mat fill_hole = mc.output == OutputRegion::Center ? center_hole_mask(mc) : small_hole;
+    cv::Mat filled = keep_fill ? small : prefill_holes(small, fill_hole, mc.fill);
     prefilled = to_model_range(torch::from_blob(filled.data, {1, S, S, 3}, torch::kUInt8).clone());
   }
   auto x = generator_input(mc, images, holes, prefilled);
@@ -417,10 +419,10 @@ cv::Mat Inpainter::inpaint(const cv::Mat& image, const cv::Mat& mask_in, Inpaint
     // Coarse-to-fine: a window shrunk by more than 2x loses detail. Fill the
     // hole at that reduced resolution first, then redo it at native resolution
     // in overlapping tiles that refine the coarse fill. Only a pre-filled
-    // model refines what its hole holds; a mean-filled one (the center model)
-    // would see nothing of the coarse fill in its cell and paint a texture
-    // over it, so its one window is final.
-    if (side <= 2 * S || I.model.config.fill == HoleFill::Mean) {
+    // full-image model refines what its hole holds; a mean-filled one would
+    // see nothing of the coarse fill in its cell and paint a texture over it,
+    // and a center model re-fills its whole square, so their one window is final.
+    if (side <= 2 * S || I.model.config.fill == HoleFill::Mean || I.model.config.output == OutputRegion::Center) {
       I.fill_window(work, remaining, win, bb);
       ++rep.windows;
       continue;

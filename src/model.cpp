@@ -1,6 +1,8 @@
 // model.cpp — construction and forward passes of the context encoder networks.
 #include "ctxenc/model.h"
 
+#include "ctxenc/holes.h"
+
 namespace ctxenc {
 namespace nn = torch::nn;
 
@@ -160,7 +162,7 @@ torch::Tensor GeneratorImpl::forward(torch::Tensor x) {
   h = dense ? dense(h) : channelwise(h);
   h = decoder->forward(h);       // [B, C, out, out]
   // Residual: the decoder predicts a correction to the filled input.
-  return cfg.residual ? x.narrow(1, 0, cfg.channels) + h : h;
+  return cfg.residual ? crop_output_region(cfg, x.narrow(1, 0, cfg.channels)) + h : h;
 }
 
 DiscriminatorImpl::DiscriminatorImpl(const ModelConfig& cfg_) : cfg(cfg_) {

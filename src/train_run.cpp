@@ -72,6 +72,7 @@ TrainResult run_training(const TrainConfig& cfg_in, bool resume, const TrainCall
   const DatasetFiles data = list_dataset(cfg.data.path, Split::Train);
   std::error_code ec;
   fs::create_directories(fs::path(cfg.out_dir) / "samples", ec);
+  if (!ec && cfg.keep_every > 0) fs::create_directories(fs::path(cfg.out_dir) / "snapshots", ec);
   if (ec) throw OutputError("cannot create run directory '" + cfg.out_dir + "': " + ec.message());
 
   Trainer trainer(cfg);
@@ -101,8 +102,11 @@ TrainResult run_training(const TrainConfig& cfg_in, bool resume, const TrainCall
       cfg.data.path);
 
   const int64_t first = trainer.step();
+  // A center model's hole is its own square whatever the mask config says (the
+  // trainer uses that square; a pre-fill must see the same hole).
+  const cv::Mat fixed_hole = cfg.model.output == OutputRegion::Center ? center_hole_mask(cfg.model) : cv::Mat();
   TrainLoader loader(data.files, cfg.data, cfg.mask, cfg.model.image_size, cfg.batch_size, cfg.seed, first, say,
-                     cfg.model.fill);
+                     cfg.model.fill, fixed_hole);
   std::ofstream log(log_path, std::ios::app);
   TrainResult result;
   result.checkpoint = ckpt;
@@ -114,7 +118,7 @@ TrainResult run_training(const TrainConfig& cfg_in, bool resume, const TrainCall
     sd.loader_threads = 1;
     sd.prefetch_batches = 1;
     TrainLoader sample_loader(data.files, sd, cfg.mask, cfg.model.image_size, 8, cfg.seed ^ 0x5A5A5A5AULL, 0, {},
-                              cfg.model.fill);
+                              cfg.model.fill, fixed_hole);
     Batch b = sample_loader.next();
     sample_images = b.images;
     sample_holes = b.holes;
@@ -170,6 +174,15 @@ TrainResult run_training(const TrainConfig& cfg_in, bool resume, const TrainCall
                  sample_grid(cfg.model, sample_images, shown_holes, out, 8));
     }
     if (s % cfg.save_every == 0 && s < cfg.steps) save("periodic");
+    if (cb.primary && cfg.keep_every > 0 && s % cfg.keep_every == 0) {
+      char name[64];
+      std::snprintf(name, sizeof(name), "step_%07lld.ctxm", static_cast<long long>(s));
+      const std::string path = (fs::path(cfg.out_dir) / "snapshots" / name).string();
+      save_model_file(path, trainer.shipped_generator(), s, {{"train", cfg}});
+      log << nlohmann::json{{"event", "snapshot"}, {"step", s}, {"path", path}}.dump() << "
+";
+      log.flush();
+    }
     if (cb.on_step) cb.on_step(p);
   }
   result.step = trainer.step();

@@ -108,6 +108,15 @@ TEST(Inpaint, LargeHoleGoesCoarseToFine) {
   out = Inpainter(write_tiny_model(d, OutputRegion::Full), {}).inpaint(img, mask, &rep);
   EXPECT_EQ(rep.windows, 1);
   expect_exact_outside(img, out, mask);
+  // A pre-filled center model re-fills its whole square: one window too.
+  ModelConfig center = tiny_model(32, Bottleneck::Channelwise, OutputRegion::Center);
+  center.fill = HoleFill::Telea;
+  Generator gc(center);
+  init_weights(*gc);
+  save_model_file(d / "telea-center.ctxm", gc, 0, {});
+  out = Inpainter(d / "telea-center.ctxm", {}).inpaint(img, mask, &rep);
+  EXPECT_EQ(rep.windows, 1);
+  expect_exact_outside(img, out, mask);
 }
 
 TEST(Inpaint, BlendsDifferAndStayInTheHole) {
@@ -239,5 +248,37 @@ TEST(Inpaint, TeleaPrefilledResidualModelStartsAtTheTeleaFill) {
   cv::absdiff(out, telea, diff);
   double mx = 0;
   cv::minMaxLoc(diff.reshape(1), nullptr, &mx);
+  EXPECT_LE(mx, 1.0);
+}
+
+// A residual center model corrects the Telea fill of its whole square (as in
+// training), not of the user's smaller hole.
+TEST(Inpaint, TeleaPrefilledCenterModelStartsAtTheTeleaFillOfItsSquare) {
+  TempDir d;
+  ModelConfig c = tiny_model(32, Bottleneck::Channelwise, OutputRegion::Center);  // square 12x12 at (10, 10)
+  c.fill = HoleFill::Telea;
+  c.residual = true;
+  Generator g(c);
+  init_weights(*g);
+  {
+    torch::NoGradGuard ng;
+    g->decoder->children().back()->as<UpBlockImpl>()->conv->weight.zero_();  // zero correction
+  }
+  save_model_file(d / "rc.ctxm", g, 0, {});
+  InpaintOptions o;
+  o.blend = Blend::None;
+  cv::Mat img = photo(32, 32);
+  cv::Mat mask = cv::Mat::zeros(img.size(), CV_8UC1);
+  mask(cv::Rect(14, 14, 4, 4)).setTo(255);  // the window is the image itself
+  cv::Mat out = Inpainter(d / "rc.ctxm", o).inpaint(img, mask);
+  expect_exact_outside(img, out, mask);
+  cv::Mat square = cv::Mat::zeros(img.size(), CV_8UC1), telea, diff;
+  square(cv::Rect(10, 10, 12, 12)).setTo(255);
+  cv::inpaint(img, square, telea, 5.0, cv::INPAINT_TELEA);
+  cv::absdiff(out, telea, diff);
+  cv::Mat mask3;
+  cv::merge(std::vector<cv::Mat>{mask, mask, mask}, mask3);
+  double mx = 0;
+  cv::minMaxLoc(diff.reshape(1), nullptr, &mx, nullptr, nullptr, mask3.reshape(1));
   EXPECT_LE(mx, 1.0);
 }

@@ -7,6 +7,7 @@
 
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
+#include <opencv2/photo.hpp>
 
 #include "ctxenc/checkpoint.h"
 #include "ctxenc/dataset.h"
@@ -123,6 +124,31 @@ TEST(Loader, TeleaPrefillFillsOnlyTheHoles) {
   EXPECT_FALSE(plain.next().prefilled.defined());
 }
 
+// A center model's loader hands out its own square as every hole, and the
+// pre-fill fills that square (the hole the trainer and the inpainter use).
+TEST(Loader, FixedHoleIsEverySamplesHoleAndThePrefillsHole) {
+  DataConfig dc;
+  dc.loader_threads = 2;
+  ModelConfig mc;
+  mc.image_size = 32;
+  mc.overlap = 2;
+  const cv::Mat square = center_hole_mask(mc);  // 12x12 at (10, 10)
+  ASSERT_EQ(cv::countNonZero(square), 12 * 12);
+  TrainLoader loader(photos(), dc, free_form(), 32, 4, 3, 0, {}, HoleFill::Telea, square);
+  Batch b = loader.next();
+  EXPECT_TRUE(torch::equal(b.holes, center_hole(mc).expand({4, 1, 32, 32})));
+  auto known = (b.holes == 0).expand_as(b.images);
+  EXPECT_TRUE(torch::allclose(b.prefilled.masked_select(known), b.images.masked_select(known), 0, 1e-6));
+  // Inside the square: Telea's fill of the square, not the photo.
+  cv::Mat crop(32, 32, CV_32FC3, b.images[0].permute({1, 2, 0}).contiguous().data_ptr<float>()), crop8, telea;
+  crop.convertTo(crop8, CV_8UC3, 127.5, 127.5);
+  cv::inpaint(crop8, square, telea, 5.0, cv::INPAINT_TELEA);
+  auto want = to_model_range(torch::from_blob(telea.data, {1, 32, 32, 3}, torch::kUInt8).clone());
+  EXPECT_LT((b.prefilled[0] - want[0]).abs().max().item<float>(), 2.5f / 127.5f);
+  EXPECT_THROW(TrainLoader(photos(), dc, free_form(), 32, 4, 3, 0, {}, HoleFill::Telea, cv::Mat::zeros(16, 16, CV_8UC1)),
+               UsageError);
+}
+
 TEST(Loader, CorruptFilesAreSkippedWarnedAndCounted) {
   TempDir d;
   for (const auto& f : photos()) fs::copy_file(f, d.path / fs::path(f).filename());
@@ -192,6 +218,7 @@ TrainConfig tiny_run(const std::string& out, int64_t steps) {
   t.steps = steps;
   t.save_every = 2;
   t.sample_every = 3;
+  t.keep_every = 3;
   t.log_every = 1;
   t.ema_decay = 0.9;  // the weight average must resume exactly too
   return t;
@@ -205,8 +232,15 @@ TEST(TrainRun, WritesRunDirAndResumesBitExactAfterInterruption) {
   TrainResult r = run_training(tiny_run(d / "straight", 6), false);
   EXPECT_EQ(r.step, 6);
   EXPECT_FALSE(r.interrupted);
-  for (const char* f : {"config.json", "log.jsonl", "checkpoint.ctx", "model.ctxm", "samples/step_0000006.png"})
+  for (const char* f : {"config.json", "log.jsonl", "checkpoint.ctx", "model.ctxm", "samples/step_0000006.png",
+                        "snapshots/step_0000003.ctxm", "snapshots/step_0000006.ctxm"})
     EXPECT_TRUE(fs::exists(d.path / "straight" / f)) << f;
+  EXPECT_EQ(load_generator(d / "straight/snapshots/step_0000003.ctxm").step, 3);
+  {
+    auto last = load_generator(d / "straight/snapshots/step_0000006.ctxm"), model = final_model(d / "straight");
+    for (const auto& p : model.generator->named_parameters())
+      EXPECT_TRUE(torch::equal(p.value(), last.generator->named_parameters()[p.key()])) << p.key();
+  }
   // Interrupted after 4 steps (like Ctrl-C), then resumed to 6.
   TrainCallbacks cb;
   int steps_seen = 0;

@@ -39,7 +39,7 @@ struct ModelConfig {
   int overlap = 4;                       // center model: overlap ring width in px
   bool mask_channel = false;             // feed the hole mask as an extra input channel
   HoleFill fill = HoleFill::Mean;        // what the generator sees in the hole
-  bool residual = false;                 // full output only: output = filled input + decoder output
+  bool residual = false;                 // output = filled input (its output region) + decoder output
   bool global_discriminator = false;     // D judges the whole image instead of the predicted region
   std::array<float, 3> fill_mean = {117.f / 255.f, 104.f / 255.f, 123.f / 255.f};  // hole fill, RGB in [0,1]
 
@@ -89,7 +89,9 @@ struct TrainConfig {
   int threads = 0;               // intra-op threads; 0 = hardware concurrency
   Precision precision = Precision::FP32;
   int64_t log_every = 10;        // steps between log.jsonl lines
-  int64_t save_every = 500;      // steps between checkpoints
+  int64_t save_every = 500;      // steps between checkpoints (overwritten in place)
+  int64_t keep_every = 0;        // steps between kept model snapshots, RUN/snapshots/step_N.ctxm (0 = none):
+                                 // the weights to ship, for picking a step after the run
   int64_t sample_every = 1000;   // steps between sample grids (0 = never)
 };
 

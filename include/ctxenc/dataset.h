@@ -65,7 +65,7 @@ class TrainLoader {
   using WarnFn = std::function<void(const std::string&)>;
   TrainLoader(std::vector<std::string> files, const DataConfig& data, const MaskConfig& mask,
               int image_size, int batch_size, uint64_t seed, int64_t first_step, WarnFn warn = {},
-              HoleFill prefill = HoleFill::Mean);
+              HoleFill prefill = HoleFill::Mean, cv::Mat fixed_hole = {});
   ~TrainLoader();
   TrainLoader(const TrainLoader&) = delete;
   TrainLoader& operator=(const TrainLoader&) = delete;
@@ -88,6 +88,7 @@ class TrainLoader {
   uint64_t seed_;
   WarnFn warn_;
   HoleFill prefill_;
+  cv::Mat fixed_hole_;  // when set (a center model's own square, CV_8U), every sample's hole
 
   std::vector<std::unique_ptr<Slot>> slots_;
   std::atomic<int64_t> next_sample_;  // global sample counter handed to workers

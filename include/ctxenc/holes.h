@@ -2,6 +2,7 @@
 // building the generator's input, cropping its output region, compositing.
 // Conventions: images [B, C, S, S] in [-1, 1]; holes [B, 1, S, S] with 1 = hole.
 #pragma once
+#include <opencv2/core.hpp>
 #include <torch/torch.h>
 
 #include "ctxenc/config.h"
@@ -11,6 +12,7 @@ namespace ctxenc {
 // The center model's fixed hole: the central (S/2 - 2*overlap)^2 square
 // (56x56 of 128x128). Returns [1, 1, S, S] float, 1 = hole.
 torch::Tensor center_hole(const ModelConfig& cfg);
+cv::Mat center_hole_mask(const ModelConfig& cfg);  // the same as an S x S CV_8U mask, 255 = hole
 
 // Hole pixels replaced by the fill (the mean colour, or with HoleFill::Telea
 // the matching pixels of `prefilled`, [B, C, S, S]); known pixels (the overlap

@@ -138,9 +138,9 @@ void setup_train(CLI::App& app) {
              std::to_string(d.model.ndf));
   o.add_flag(sub, "--mask-channel", [](C& c) { c.model.mask_channel = true; }, "Feed the hole mask as an input channel");
   o.add<std::string>(sub, "--fill", [](C& c, const std::string& v) { c.model.fill = parse_hole_fill(v); },
-                     "What the generator sees in the hole: mean (paper) | telea (pre-filled; full output)", "mean");
+                     "What the generator sees in the hole: mean (paper) | telea (pre-filled)", "mean");
   o.add_flag(sub, "--residual", [](C& c) { c.model.residual = true; },
-             "Full output: predict a correction to the filled input (last layer starts at zero)");
+             "Predict a correction to the filled input in the output region (last layer starts at zero)");
   o.add_flag(sub, "--global-discriminator", [](C& c) { c.model.global_discriminator = true; },
              "D judges the whole image, not just the predicted region");
   o.add<std::string>(sub, "--mask", [](C& c, const std::string& v) { c.mask.kind = parse_mask_kind(v); },
@@ -180,6 +180,9 @@ void setup_train(CLI::App& app) {
                  std::to_string(d.log_every));
   o.add<int64_t>(sub, "--save-every", [](C& c, const int64_t& v) { c.save_every = v; }, "Steps between checkpoints",
                  std::to_string(d.save_every));
+  o.add<int64_t>(sub, "--keep-every", [](C& c, const int64_t& v) { c.keep_every = v; },
+                 "Steps between kept model snapshots in RUN/snapshots/ (0 = none; checkpoints are overwritten)",
+                 std::to_string(d.keep_every));
   o.add<int64_t>(sub, "--sample-every", [](C& c, const int64_t& v) { c.sample_every = v; },
                  "Steps between sample grids (0 = never)", std::to_string(d.sample_every));
   sub->callback([opt] { run_train(*opt); });
