@@ -51,7 +51,10 @@ double generator_gflop(const ModelConfig& m) {
   else g += 2.0 * in * 16 * 16 * 1e-9 + conv_gflop(16, in, bo, 1);  // FC m*n^4 + 1x1 conv
   in = bo;
   for (int out : decoder_channels(m)) {
-    g += conv_gflop(int64_t{side} * side, in, out, 4);  // transposed: input pixels x k^2
+    if (m.upsampling == Upsampling::Transposed)
+      g += conv_gflop(int64_t{side} * side, in, out, 4);  // transposed: input pixels x k^2
+    else
+      g += conv_gflop(int64_t{4} * side * side, in, out, 3);  // 3x3 at the doubled resolution
     side *= 2;
     in = out;
   }

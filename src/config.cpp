@@ -61,6 +61,11 @@ void ModelConfig::validate() const {
 const char* to_string(Bottleneck b) { return b == Bottleneck::Dense ? "dense" : "channelwise"; }
 const char* to_string(OutputRegion o) { return o == OutputRegion::Center ? "center" : "full"; }
 const char* to_string(Precision p) { return p == Precision::FP32 ? "fp32" : "bf16"; }
+const char* to_string(Upsampling u) { return u == Upsampling::Transposed ? "transposed" : "bilinear"; }
+Upsampling parse_upsampling(const std::string& s) {
+  return parse_enum<Upsampling>(s, {{"transposed", Upsampling::Transposed}, {"bilinear", Upsampling::Bilinear}},
+                                "upsampling");
+}
 const char* to_string(HoleFill f) { return f == HoleFill::Mean ? "mean" : "telea"; }
 HoleFill parse_hole_fill(const std::string& s) {
   return parse_enum<HoleFill>(s, {{"mean", HoleFill::Mean}, {"telea", HoleFill::Telea}}, "hole fill");
@@ -102,7 +107,7 @@ void to_json(nlohmann::json& j, const ModelConfig& c) {
        {"ngf", c.ngf}, {"ndf", c.ndf}, {"bottleneck", to_string(c.bottleneck)},
        {"nbottleneck", c.nbottleneck}, {"output", to_string(c.output)},
        {"overlap", c.overlap}, {"mask_channel", c.mask_channel},
-       {"fill", to_string(c.fill)}, {"residual", c.residual},
+       {"fill", to_string(c.fill)}, {"residual", c.residual}, {"upsampling", to_string(c.upsampling)},
        {"global_discriminator", c.global_discriminator}, {"fill_mean", c.fill_mean}};
 }
 void from_json(const nlohmann::json& j, ModelConfig& c) {
@@ -117,6 +122,7 @@ void from_json(const nlohmann::json& j, ModelConfig& c) {
   get_opt(j, "overlap", c.overlap);
   get_opt(j, "mask_channel", c.mask_channel);
   if (j.contains("fill")) c.fill = parse_hole_fill(j.at("fill"));
+  if (j.contains("upsampling")) c.upsampling = parse_upsampling(j.at("upsampling"));
   get_opt(j, "residual", c.residual);
   get_opt(j, "global_discriminator", c.global_discriminator);
   get_opt(j, "fill_mean", c.fill_mean);

@@ -106,18 +106,24 @@ InferenceGenerator::InferenceGenerator(GeneratorImpl& g, Precision precision)
   }
   for (const auto& m : g.decoder->children()) {
     auto& blk = *m->as<UpBlockImpl>();
-    auto wt = blk.conv->weight.detach().to(torch::kFloat32);  // [Cin, Cout, 4, 4]
-    const int64_t cout = wt.size(1);
+    const bool bilinear = !blk.conv;
+    // [Cin, Cout, 4, 4] transposed, or [Cout, Cin, 3, 3]
+    auto w = blk.weight().detach().to(torch::kFloat32);
+    const int64_t cout = w.size(bilinear ? 0 : 1);
     torch::Tensor b = torch::zeros({cout});
     int kind = 2;
     if (blk.bn) {
       auto [s, t] = bn_affine(*blk.bn);
-      wt = wt * s.view({1, -1, 1, 1});
+      w = w * (bilinear ? s.view({-1, 1, 1, 1}) : s.view({1, -1, 1, 1}));
       b = t;
       kind = 1;
     }
-    // Bias per output channel, repeated for the 4 phases (channel = phase * Cout + c).
-    decoder_.push_back({cast4(subpixel_weight(wt)), b.repeat({4}).to(dtype_), kind, {}, {}});
+    if (bilinear) {
+      decoder_.push_back({cast4(w), b.to(dtype_), kind, true, {}, {}});
+    } else {
+      // Bias per output channel, repeated for the 4 phases (channel = phase * Cout + c).
+      decoder_.push_back({cast4(subpixel_weight(w)), b.repeat({4}).to(dtype_), kind, false, {}, {}});
+    }
   }
 }
 
@@ -156,8 +162,13 @@ torch::Tensor InferenceGenerator::forward(const torch::Tensor& x_in) const {
     x.relu_();
   }
   for (const Conv& c : decoder_) {
-    const int64_t cout = c.weight.size(0) / 4;
-    x = pixel_shuffle_nhwc(torch::conv2d(x, c.weight, c.bias, /*stride=*/1, /*padding=*/1), cout);
+    if (c.bilinear) {
+      x = torch::upsample_bilinear2d(x, {2 * x.size(2), 2 * x.size(3)}, /*align_corners=*/false);
+      x = torch::conv2d(x, c.weight, c.bias, /*stride=*/1, /*padding=*/1);
+    } else {
+      const int64_t cout = c.weight.size(0) / 4;
+      x = pixel_shuffle_nhwc(torch::conv2d(x, c.weight, c.bias, /*stride=*/1, /*padding=*/1), cout);
+    }
     if (c.kind == 1) x.relu_();
     else x = torch::tanh(x);
   }

@@ -44,10 +44,15 @@ torch::Tensor DownBlockImpl::forward(torch::Tensor x) {
   return x;
 }
 
-UpBlockImpl::UpBlockImpl(int in_channels, int out_channels, bool last) {
-  conv = register_module("conv", nn::ConvTranspose2d(nn::ConvTranspose2dOptions(in_channels, out_channels,
-                                                                                /*kernel_size=*/4)
-                                                         .stride(2).padding(1).bias(false)));
+UpBlockImpl::UpBlockImpl(int in_channels, int out_channels, bool last, Upsampling up) {
+  // Either conv is registered as "conv": one parameter name, shapes from the config.
+  if (up == Upsampling::Transposed)
+    conv = register_module("conv", nn::ConvTranspose2d(nn::ConvTranspose2dOptions(in_channels, out_channels,
+                                                                                  /*kernel_size=*/4)
+                                                           .stride(2).padding(1).bias(false)));
+  else
+    resize_conv = register_module(
+        "conv", nn::Conv2d(nn::Conv2dOptions(in_channels, out_channels, /*kernel_size=*/3).padding(1).bias(false)));
   if (!last) bn = register_module("bn", nn::BatchNorm2d(out_channels));
 }
 
@@ -79,7 +84,12 @@ torch::Tensor subpixel_conv_transpose(const torch::Tensor& x, const torch::Tenso
 }
 
 torch::Tensor UpBlockImpl::forward(torch::Tensor x) {
-  x = subpixel_conv_transpose(x, conv->weight);
+  if (conv) {
+    x = subpixel_conv_transpose(x, conv->weight);
+  } else {
+    x = torch::upsample_bilinear2d(x, {2 * x.size(2), 2 * x.size(3)}, /*align_corners=*/false);
+    x = resize_conv(x);
+  }
   if (!bn) return torch::tanh(x);
   return bn(x).relu_();
 }
@@ -151,7 +161,7 @@ GeneratorImpl::GeneratorImpl(const ModelConfig& cfg_) : cfg(cfg_) {
   in = bottleneck_out;
   auto dec = decoder_channels(cfg);
   for (size_t j = 0; j < dec.size(); ++j) {
-    decoder->push_back(UpBlock(in, dec[j], /*last=*/j + 1 == dec.size()));
+    decoder->push_back(UpBlock(in, dec[j], /*last=*/j + 1 == dec.size(), cfg.upsampling));
     in = dec[j];
   }
   register_module("decoder", decoder);

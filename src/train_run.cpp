@@ -179,8 +179,7 @@ TrainResult run_training(const TrainConfig& cfg_in, bool resume, const TrainCall
       std::snprintf(name, sizeof(name), "step_%07lld.ctxm", static_cast<long long>(s));
       const std::string path = (fs::path(cfg.out_dir) / "snapshots" / name).string();
       save_model_file(path, trainer.shipped_generator(), s, {{"train", cfg}});
-      log << nlohmann::json{{"event", "snapshot"}, {"step", s}, {"path", path}}.dump() << "
-";
+      log << nlohmann::json{{"event", "snapshot"}, {"step", s}, {"path", path}}.dump() << "\n";
       log.flush();
     }
     if (cb.on_step) cb.on_step(p);

@@ -21,7 +21,7 @@ Trainer::Trainer(const TrainConfig& cfg) : cfg_(cfg) {
     // last up-conv is zero, so training begins from the pre-fill, not noise.
     torch::NoGradGuard no_grad;
     auto last = g_->decoder->children().back()->as<UpBlockImpl>();
-    last->conv->weight.zero_();
+    last->weight().zero_();
   }
   to_channels_last(*g_);
   to_channels_last(*d_);

@@ -36,19 +36,22 @@ void expect_same_weights(torch::nn::Module& a, torch::nn::Module& b) {
 }  // namespace
 
 TEST(Checkpoint, ModelFileSaveLoadForwardIsBitExact) {
-  for (auto b : {Bottleneck::Channelwise, Bottleneck::Dense}) {
+  for (auto b : {Bottleneck::Channelwise, Bottleneck::Dense})
+  for (auto up : {Upsampling::Transposed, Upsampling::Bilinear}) {
     TempDir dir;
     TrainConfig t = tiny_train(b);
+    t.model.upsampling = up;
     Trainer trainer(t);
     auto [img, hole] = batch(1);
     trainer.train_step(img, hole);  // non-trivial BN statistics
     save_model_file(dir / "m.ctxm", trainer.generator(), trainer.step(), {});
     LoadedGenerator g = load_generator(dir / "m.ctxm");
     EXPECT_EQ(g.step, 1);
+    EXPECT_EQ(g.config.upsampling, up);
     torch::NoGradGuard ng;
     trainer.generator()->eval();
     auto x = generator_input(t.model, img, center_hole(t.model).expand({4, 1, 32, 32}));
-    EXPECT_TRUE(torch::equal(trainer.generator()->forward(x), g.generator->forward(x))) << to_string(b);
+    EXPECT_TRUE(torch::equal(trainer.generator()->forward(x), g.generator->forward(x))) << to_string(b) << to_string(up);
   }
 }
 
@@ -192,6 +195,13 @@ TEST(Checkpoint, ShapesThatDisagreeWithTheStoredConfigAreRejected) {
   } catch (const ModelFileError& e) {
     EXPECT_NE(std::string(e.what()).find("shape"), std::string::npos) << e.what();
   }
+  // Header claims a bilinear decoder, tensors are transposed convolutions.
+  ContainerFile fb = f;
+  ModelConfig bilinear = small;
+  bilinear.upsampling = Upsampling::Bilinear;
+  fb.header["model"] = bilinear;
+  write_container(dir / "up.ctxm", fb);
+  EXPECT_THROW(load_generator(dir / "up.ctxm"), ModelFileError);
   // A tensor missing entirely.
   ContainerFile f2 = f;
   f2.header["model"] = tiny_model(32, Bottleneck::Channelwise);

@@ -36,7 +36,7 @@ std::string write_flat_model(const TempDir& d) {
   init_weights(*g);
   {
     torch::NoGradGuard no_grad;
-    g->decoder->children().back()->as<UpBlockImpl>()->conv->weight.zero_();
+    g->decoder->children().back()->as<UpBlockImpl>()->weight().zero_();
   }
   const std::string path = d / "flat.ctxm";
   save_model_file(path, g, 0, {});
@@ -230,7 +230,7 @@ TEST(Inpaint, TeleaPrefilledResidualModelStartsAtTheTeleaFill) {
   init_weights(*g);
   {
     torch::NoGradGuard ng;
-    g->decoder->children().back()->as<UpBlockImpl>()->conv->weight.zero_();  // zero correction
+    g->decoder->children().back()->as<UpBlockImpl>()->weight().zero_();  // zero correction
   }
   save_model_file(d / "r.ctxm", g, 0, {});
   InpaintOptions o;
@@ -262,7 +262,7 @@ TEST(Inpaint, TeleaPrefilledCenterModelStartsAtTheTeleaFillOfItsSquare) {
   init_weights(*g);
   {
     torch::NoGradGuard ng;
-    g->decoder->children().back()->as<UpBlockImpl>()->conv->weight.zero_();  // zero correction
+    g->decoder->children().back()->as<UpBlockImpl>()->weight().zero_();  // zero correction
   }
   save_model_file(d / "rc.ctxm", g, 0, {});
   InpaintOptions o;

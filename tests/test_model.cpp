@@ -183,10 +183,12 @@ TEST(Model, ConfigRejectsImpossibleSizes) {
 TEST(Inference, FoldedGeneratorMatchesEvalModeForEveryKind) {
   for (auto b : {Bottleneck::Dense, Bottleneck::Channelwise})
     for (auto o : {OutputRegion::Center, OutputRegion::Full})
-      for (bool residual : {false, true}) {
+      for (bool residual : {false, true})
+      for (auto up : {Upsampling::Transposed, Upsampling::Bilinear}) {
       torch::manual_seed(11);
       ModelConfig c = small(64, b, o);
       c.residual = residual;
+      c.upsampling = up;
       Generator g(c);
       init_weights(*g);
       // Non-trivial BN statistics: a few training-mode forwards.
@@ -201,7 +203,7 @@ TEST(Inference, FoldedGeneratorMatchesEvalModeForEveryKind) {
       InferenceGenerator fp32(*g, Precision::FP32), bf16(*g, Precision::BF16);
       auto y = fp32.forward(x);
       EXPECT_EQ(y.sizes(), ref.sizes());
-      EXPECT_TRUE(torch::allclose(y, ref, 1e-4, 1e-4)) << to_string(b) << to_string(o) << " "
+      EXPECT_TRUE(torch::allclose(y, ref, 1e-4, 1e-4)) << to_string(b) << to_string(o) << to_string(up) << " "
                                                         << (y - ref).abs().max().item<float>();
       EXPECT_LT((bf16.forward(x) - ref).abs().max().item<float>(), 0.1f);
       EXPECT_LT((bf16.forward(x) - ref).abs().mean().item<float>(), 0.01f);
@@ -239,13 +241,13 @@ TEST(Model, ResidualGeneratorAddsItsCorrectionToTheFilledInput) {
   Generator g(c);
   auto x = torch::rand({2, 4, 32, 32}) * 2 - 1;
   torch::NoGradGuard ng;
-  g->decoder->children().back()->as<UpBlockImpl>()->conv->weight.zero_();
+  g->decoder->children().back()->as<UpBlockImpl>()->weight().zero_();
   EXPECT_TRUE(torch::allclose(g(x), x.narrow(1, 0, 3)));  // zero correction: the input itself
   // A center model corrects the central output region of its input.
   ModelConfig cc = small(32, Bottleneck::Channelwise, OutputRegion::Center);
   cc.residual = true;
   Generator gc(cc);
-  gc->decoder->children().back()->as<UpBlockImpl>()->conv->weight.zero_();
+  gc->decoder->children().back()->as<UpBlockImpl>()->weight().zero_();
   auto xc = torch::rand({2, 3, 32, 32}) * 2 - 1;
   EXPECT_TRUE(torch::allclose(gc(xc), xc.narrow(2, 8, 16).narrow(3, 8, 16)));
 }

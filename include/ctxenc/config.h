@@ -24,6 +24,10 @@ enum class HoleFill {
   Mean,  // the paper: hole pixels set to the dataset mean colour
   Telea  // hole pixels pre-filled by OpenCV Telea diffusion (radius 5)
 };
+enum class Upsampling {
+  Transposed,  // released code: 4x4 stride-2 transposed convolution
+  Bilinear     // x2 bilinear upsampling + 3x3 convolution (no checkerboard texture)
+};
 enum class MaskKind { Center, RandomBlock, RandomRegion, FreeForm, Mixed };
 
 // Architecture. Everything needed to rebuild a generator/discriminator pair.
@@ -36,6 +40,7 @@ struct ModelConfig {
   Bottleneck bottleneck = Bottleneck::Dense;  // released code's default
   int nbottleneck = 4000;                // dense bottleneck width
   OutputRegion output = OutputRegion::Center;
+  Upsampling upsampling = Upsampling::Transposed;  // how each decoder layer doubles the resolution
   int overlap = 4;                       // center model: overlap ring width in px
   bool mask_channel = false;             // feed the hole mask as an extra input channel
   HoleFill fill = HoleFill::Mean;        // what the generator sees in the hole
@@ -100,11 +105,13 @@ const char* to_string(OutputRegion o);
 const char* to_string(Precision p);
 const char* to_string(MaskKind k);
 const char* to_string(HoleFill f);
+const char* to_string(Upsampling u);
 Bottleneck parse_bottleneck(const std::string& s);
 OutputRegion parse_output_region(const std::string& s);
 Precision parse_precision(const std::string& s);
 MaskKind parse_mask_kind(const std::string& s);
 HoleFill parse_hole_fill(const std::string& s);
+Upsampling parse_upsampling(const std::string& s);
 
 void to_json(nlohmann::json& j, const ModelConfig& c);
 void from_json(const nlohmann::json& j, ModelConfig& c);

@@ -23,7 +23,8 @@ class InferenceGenerator {
  private:
   struct Conv {
     torch::Tensor weight, bias;  // folded; weight channels_last (4-D) or [in, out] matrix
-    int kind = 0;                // 0 = conv s2 (+lrelu), 1 = sub-pixel up (+relu), 2 = last up (+tanh)
+    int kind = 0;                // 0 = conv s2 (+lrelu), 1 = up (+relu), 2 = last up (+tanh)
+    bool bilinear = false;       // up: x2 bilinear then this 3x3 conv (else a sub-pixel conv)
     torch::Tensor weight_f32, bias_f32;  // bf16 models: an fp32 copy where fp32 is faster at batch 1
   };
   ModelConfig cfg_;

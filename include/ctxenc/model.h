@@ -22,9 +22,11 @@ TORCH_MODULE(DownBlock);
 // The weight is a ConvTranspose2d's; the forward runs it as a sub-pixel
 // convolution (see subpixel_conv_transpose), which is exact and much faster here.
 struct UpBlockImpl : torch::nn::Module {
-  UpBlockImpl(int in_channels, int out_channels, bool last);
+  UpBlockImpl(int in_channels, int out_channels, bool last, Upsampling up = Upsampling::Transposed);
   torch::Tensor forward(torch::Tensor x);  // [B, in, H, W] -> [B, out, 2H, 2W]
-  torch::nn::ConvTranspose2d conv{nullptr};
+  torch::Tensor weight() const { return conv ? conv->weight : resize_conv->weight; }  // the one conv's weight
+  torch::nn::ConvTranspose2d conv{nullptr};  // Upsampling::Transposed: 4x4, stride 2
+  torch::nn::Conv2d resize_conv{nullptr};    // Upsampling::Bilinear: 3x3 after x2 bilinear upsampling
   torch::nn::BatchNorm2d bn{nullptr};
 };
 TORCH_MODULE(UpBlock);

@@ -139,6 +139,10 @@ void setup_train(CLI::App& app) {
   o.add_flag(sub, "--mask-channel", [](C& c) { c.model.mask_channel = true; }, "Feed the hole mask as an input channel");
   o.add<std::string>(sub, "--fill", [](C& c, const std::string& v) { c.model.fill = parse_hole_fill(v); },
                      "What the generator sees in the hole: mean (paper) | telea (pre-filled)", "mean");
+  o.add<std::string>(sub, "--upsampling", [](C& c, const std::string& v) { c.model.upsampling = parse_upsampling(v); },
+                     "Decoder up-convolution: transposed (4x4 stride 2, released code) | bilinear (x2 bilinear + "
+                     "3x3 conv, no checkerboard)",
+                     "transposed");
   o.add_flag(sub, "--residual", [](C& c) { c.model.residual = true; },
              "Predict a correction to the filled input in the output region (last layer starts at zero)");
   o.add_flag(sub, "--global-discriminator", [](C& c) { c.model.global_discriminator = true; },
