@@ -29,18 +29,24 @@ cv::Mat photo(int w, int h) {
   return out;
 }
 
-// A tiny full-image model whose last layer is zeroed: it fills every hole with
-// flat grey, so each seam has a known colour step for a blend to remove.
-std::string write_flat_model(const TempDir& d) {
-  Generator g(tiny_model(32, Bottleneck::Channelwise, OutputRegion::Full));
+// A model of config c whose last layer is zeroed, written as d/name: flat grey
+// output, or with a residual model a zero correction of its pre-fill.
+std::string write_zeroed_model(const TempDir& d, const ModelConfig& c, const std::string& name) {
+  Generator g(c);
   init_weights(*g);
   {
     torch::NoGradGuard no_grad;
     g->decoder->children().back()->as<UpBlockImpl>()->weight().zero_();
   }
-  const std::string path = d / "flat.ctxm";
+  const std::string path = d / name;
   save_model_file(path, g, 0, {});
   return path;
+}
+
+// A tiny full-image model that fills every hole with flat grey, so each seam
+// has a known colour step for a blend to remove.
+std::string write_flat_model(const TempDir& d) {
+  return write_zeroed_model(d, tiny_model(32, Bottleneck::Channelwise, OutputRegion::Full), "flat.ctxm");
 }
 
 // Known pixels equal, bit for bit; hole pixels changed.
@@ -226,13 +232,7 @@ TEST(Inpaint, TeleaPrefilledResidualModelStartsAtTheTeleaFill) {
   c.fill = HoleFill::Telea;
   c.residual = true;
   c.mask_channel = true;
-  Generator g(c);
-  init_weights(*g);
-  {
-    torch::NoGradGuard ng;
-    g->decoder->children().back()->as<UpBlockImpl>()->weight().zero_();  // zero correction
-  }
-  save_model_file(d / "r.ctxm", g, 0, {});
+  write_zeroed_model(d, c, "r.ctxm");  // zero correction
   InpaintOptions o;
   o.strategy = InpaintStrategy::Resize;
   o.blend = Blend::None;
@@ -258,13 +258,7 @@ TEST(Inpaint, TeleaPrefilledCenterModelStartsAtTheTeleaFillOfItsSquare) {
   ModelConfig c = tiny_model(32, Bottleneck::Channelwise, OutputRegion::Center);  // square 12x12 at (10, 10)
   c.fill = HoleFill::Telea;
   c.residual = true;
-  Generator g(c);
-  init_weights(*g);
-  {
-    torch::NoGradGuard ng;
-    g->decoder->children().back()->as<UpBlockImpl>()->weight().zero_();  // zero correction
-  }
-  save_model_file(d / "rc.ctxm", g, 0, {});
+  write_zeroed_model(d, c, "rc.ctxm");  // zero correction
   InpaintOptions o;
   o.blend = Blend::None;
   cv::Mat img = photo(32, 32);

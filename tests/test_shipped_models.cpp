@@ -17,10 +17,11 @@ namespace {
 
 // Required PSNR leads over Telea on the 8 committed photos, with the eval
 // protocol's defaults (raw prediction, composited). Measured when the models
-// were shipped (docs/training.md): center +0.82 dB; region +0.49 dB
+// were shipped (docs/training.md): center +1.15 dB (the first center model,
+// now replaced, had +0.82 and fails this margin); region +0.49 dB
 // (random-region) and +0.88 dB (free-form). The margins leave room for
 // floating-point differences between machines, not for a worse model.
-constexpr double kCenterMarginDb = 0.5;
+constexpr double kCenterMarginDb = 0.85;
 constexpr double kRegionMarginDb = 0.3;
 
 const MethodScore& row(const EvalResult& r, const std::string& name) {
