@@ -72,7 +72,7 @@ InferenceGenerator::InferenceGenerator(GeneratorImpl& g, Precision precision)
       w = w * s.view({-1, 1, 1, 1});
       b = t;
     }
-    Conv conv{cast4(w), b.to(dtype_), 0, {}, {}};
+    Conv conv{cast4(w), b.to(dtype_), 0, false, {}, {}};
     // oneDNN's bf16 kernel for a 4x4/2 conv from >= 256 channels on an 8x8 map
     // at batch 1 runs 3x slower than fp32 (1.5 vs 0.5 ms for 256 -> 512);
     // keep an fp32 copy for that case.
@@ -163,8 +163,7 @@ torch::Tensor InferenceGenerator::forward(const torch::Tensor& x_in) const {
   }
   for (const Conv& c : decoder_) {
     if (c.bilinear) {
-      x = torch::upsample_bilinear2d(x, {2 * x.size(2), 2 * x.size(3)}, /*align_corners=*/false);
-      x = torch::conv2d(x, c.weight, c.bias, /*stride=*/1, /*padding=*/1);
+      x = torch::conv2d(upsample_bilinear_x2(x), c.weight, c.bias, /*stride=*/1, /*padding=*/1);
     } else {
       const int64_t cout = c.weight.size(0) / 4;
       x = pixel_shuffle_nhwc(torch::conv2d(x, c.weight, c.bias, /*stride=*/1, /*padding=*/1), cout);

@@ -178,6 +178,7 @@ struct Inpainter::Impl {
   std::unique_ptr<InferenceGenerator> net;  // BN folded, pre-cast weights
   int S = 0;          // model input side
   int hole_side = 0;  // side of the square the model can fill (center model: S/2 - 2*overlap)
+  cv::Mat center_square;  // center model: its hole as an S x S mask, what its pre-fill fills
 
   // The generator on one square patch of any side (scaled to S and back):
   // patch CV_8UC3, hole_patch CV_8UC1 (non-zero = hole; ignored by the center
@@ -208,6 +209,7 @@ Inpainter::Inpainter(const std::string& model_path, const InpaintOptions& opt) :
   const ModelConfig& mc = impl_->model.config;
   impl_->S = mc.image_size;
   impl_->hole_side = mc.output == OutputRegion::Center ? mc.output_size() - 2 * mc.overlap : mc.image_size;
+  if (mc.output == OutputRegion::Center) impl_->center_square = center_hole_mask(mc);
 }
 Inpainter::~Inpainter() = default;
 Inpainter::Inpainter(Inpainter&&) noexcept = default;
@@ -244,7 +246,7 @@ cv::Mat Inpainter::Impl::predict(const cv::Mat& patch, const cv::Mat& hole_patch
   torch::Tensor prefilled;
   if (mc.fill != HoleFill::Mean) {
     // A center model was trained on the pre-fill of its whole square.
-    const cv::Mat fill_hole = mc.output == OutputRegion::Center ? center_hole_mask(mc) : small_hole;
+    const cv::Mat& fill_hole = mc.output == OutputRegion::Center ? center_square : small_hole;
     cv::Mat filled = keep_fill ? small : prefill_holes(small, fill_hole, mc.fill);
     prefilled = to_model_range(torch::from_blob(filled.data, {1, S, S, 3}, torch::kUInt8).clone());
   }

@@ -83,12 +83,15 @@ torch::Tensor subpixel_conv_transpose(const torch::Tensor& x, const torch::Tenso
   return nhwc.permute({0, 3, 1, 2});  // [B, Cout, 2H, 2W], channels_last memory
 }
 
+torch::Tensor upsample_bilinear_x2(const torch::Tensor& x) {
+  return torch::upsample_bilinear2d(x, {2 * x.size(2), 2 * x.size(3)}, /*align_corners=*/false);
+}
+
 torch::Tensor UpBlockImpl::forward(torch::Tensor x) {
   if (conv) {
     x = subpixel_conv_transpose(x, conv->weight);
   } else {
-    x = torch::upsample_bilinear2d(x, {2 * x.size(2), 2 * x.size(3)}, /*align_corners=*/false);
-    x = resize_conv(x);
+    x = resize_conv(upsample_bilinear_x2(x));
   }
   if (!bn) return torch::tanh(x);
   return bn(x).relu_();

@@ -60,11 +60,22 @@ TrainConfig resume_config(const std::string& run_dir) {
   return read_checkpoint_config(ckpt);
 }
 
+// RUN_DIR/folder/step_0001234.ext: the per-step files of a run (samples, snapshots).
+static std::string step_file(const std::string& run_dir, const char* folder, int64_t step, const char* ext) {
+  char name[32];
+  std::snprintf(name, sizeof(name), "step_%07lld", static_cast<long long>(step));
+  return (fs::path(run_dir) / folder / (name + std::string(ext))).string();
+}
+
 TrainResult run_training(const TrainConfig& cfg_in, bool resume, const TrainCallbacks& cb) {
   TrainConfig cfg = cfg_in;
   cfg.model.validate();
   if (cfg.out_dir.empty()) throw UsageError("no run directory given (--out DIR)");
   if (cfg.steps < 1) throw UsageError("steps must be positive");
+  if (cfg.log_every < 1 || cfg.save_every < 1)
+    throw UsageError("--log-every and --save-every must be at least 1 step");
+  if (cfg.keep_every < 0 || cfg.sample_every < 0)
+    throw UsageError("--keep-every and --sample-every must be 0 (never) or a number of steps");
   if (cfg.model.output == OutputRegion::Center) cfg.mask.kind = MaskKind::Center;
   set_threads(cfg.threads);
   auto say = [&](const std::string& s) { if (cb.on_message) cb.on_message(s); };
@@ -166,18 +177,11 @@ TrainResult run_training(const TrainConfig& cfg_in, bool resume, const TrainCall
     }
     if (cb.primary && cfg.sample_every > 0 && (s % cfg.sample_every == 0 || s == cfg.steps)) {
       auto out = trainer.inpaint(sample_images, sample_holes, sample_prefilled);
-      char name[64];
-      std::snprintf(name, sizeof(name), "step_%07lld.png", static_cast<long long>(s));
-      auto shown_holes = cfg.model.output == OutputRegion::Center ? center_hole(cfg.model).expand_as(sample_holes)
-                                                                  : sample_holes;
-      save_image((fs::path(cfg.out_dir) / "samples" / name).string(),
-                 sample_grid(cfg.model, sample_images, shown_holes, out, 8));
+      save_image(step_file(cfg.out_dir, "samples", s, ".png"), sample_grid(cfg.model, sample_images, sample_holes, out, 8));
     }
     if (s % cfg.save_every == 0 && s < cfg.steps) save("periodic");
     if (cb.primary && cfg.keep_every > 0 && s % cfg.keep_every == 0) {
-      char name[64];
-      std::snprintf(name, sizeof(name), "step_%07lld.ctxm", static_cast<long long>(s));
-      const std::string path = (fs::path(cfg.out_dir) / "snapshots" / name).string();
+      const std::string path = step_file(cfg.out_dir, "snapshots", s, ".ctxm");
       save_model_file(path, trainer.shipped_generator(), s, {{"train", cfg}});
       log << nlohmann::json{{"event", "snapshot"}, {"step", s}, {"path", path}}.dump() << "\n";
       log.flush();

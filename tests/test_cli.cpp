@@ -123,6 +123,12 @@ TEST(Cli, BadInputsGiveOneLineADistinctCodeAndNoOutput) {
       {"train without data", "train --out " + (d / "run"), kExitUsage},
       {"train on a missing folder", "train --data " + (d / "nowhere") + " --out " + (d / "run"), kExitData},
       {"resume without checkpoint", "train --resume --out " + (d / "empty_run"), kExitModel},
+      {"checkpoint every 0 steps", "train --data " + photos_dir() + " --out " + (d / "bad_run") + " --save-every 0",
+       kExitUsage},
+      {"log every 0 steps", "train --data " + photos_dir() + " --out " + (d / "bad_run") + " --log-every 0",
+       kExitUsage},
+      {"negative snapshot interval",
+       "train --data " + photos_dir() + " --out " + (d / "bad_run") + " --keep-every -1", kExitUsage},
       {"export a missing checkpoint", "export " + (d / "none.ctx") + " -o " + out, kExitModel},
       {"export a truncated file", "export " + (d / "truncated.ctxm") + " -o " + out, kExitModel},
       {"export into a missing folder", "export " + model + " -o " + (d / "no_dir/m.ctxm"), kExitOutput},
@@ -134,6 +140,7 @@ TEST(Cli, BadInputsGiveOneLineADistinctCodeAndNoOutput) {
     EXPECT_EQ(r.err.rfind("ctxenc: ", 0), 0u) << c.name << ": " << r.err;
     EXPECT_FALSE(fs::exists(out)) << c.name;
   }
+  EXPECT_FALSE(fs::exists(d.path / "bad_run"));  // a refused run leaves no run directory
   // The output directory holds no temp files either.
   for (const auto& e : fs::directory_iterator(d.path))
     EXPECT_EQ(e.path().string().find(".tmp."), std::string::npos) << e.path();

@@ -100,6 +100,10 @@ TORCH_MODULE(Discriminator);
 // [Cin, Cout, 4, 4] weight, computed as a 3x3 conv + pixel shuffle (channels_last).
 torch::Tensor subpixel_conv_transpose(const torch::Tensor& x, const torch::Tensor& wt);
 
+// The bilinear decoder's upsampling, shared by training and inference:
+// [B, C, H, W] -> [B, C, 2H, 2W], half-pixel centres (align_corners = false).
+torch::Tensor upsample_bilinear_x2(const torch::Tensor& x);
+
 // Encoder output widths for a config (128: {64, 64, 128, 256, 512}).
 std::vector<int> encoder_channels(const ModelConfig& cfg);
 // Decoder output widths, last one = image channels (128 center: {256, 128, 64, 3}).
