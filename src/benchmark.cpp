@@ -145,4 +145,11 @@ double measure_conv_gflops(Precision p) {
   return std::max(64 * conv_gflop(32 * 32, 64, 64, 4) / s1, 64 * conv_gflop(32 * 32, 256, 256, 3) / s2);
 }
 
+double measure_read_gbps() {
+  c10::InferenceMode guard;
+  auto x = torch::ones({int64_t{128} << 20});  // 512 MB of float32
+  const double s = time_median([&] { x.sum(); }, 1, 5);
+  return static_cast<double>(x.numel() * x.element_size()) / s * 1e-9;
+}
+
 }  // namespace ctxenc

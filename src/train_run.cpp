@@ -76,6 +76,8 @@ TrainResult run_training(const TrainConfig& cfg_in, bool resume, const TrainCall
     throw UsageError("--log-every and --save-every must be at least 1 step");
   if (cfg.keep_every < 0 || cfg.sample_every < 0)
     throw UsageError("--keep-every and --sample-every must be 0 (never) or a number of steps");
+  if (cfg.lr_decay_from < 0 || cfg.lr_decay_from >= cfg.steps)
+    throw UsageError("--lr-decay-from must be 0 (constant) or a step before --steps");
   if (cfg.model.output == OutputRegion::Center) cfg.mask.kind = MaskKind::Center;
   set_threads(cfg.threads);
   auto say = [&](const std::string& s) { if (cb.on_message) cb.on_message(s); };
@@ -170,7 +172,7 @@ TrainResult run_training(const TrainConfig& cfg_in, bool resume, const TrainCall
     if (cb.primary && (s % cfg.log_every == 0 || s == cfg.steps)) {
       log << nlohmann::json{{"step", s}, {"time_s", elapsed}, {"loss_d", st.loss_d},
                             {"loss_adv", st.loss_adv}, {"loss_rec", st.loss_rec}, {"loss_g", st.loss_g},
-                            {"d_real", st.d_real}, {"d_fake", st.d_fake},
+                            {"d_real", st.d_real}, {"d_fake", st.d_fake}, {"lr", st.lr},
                             {"images_per_s", p.images_per_s}}.dump()
           << "\n";
       log.flush();

@@ -39,6 +39,25 @@ Trainer::Trainer(const TrainConfig& cfg) : cfg_(cfg) {
   }
 }
 
+double Trainer::lr_factor() const {
+  if (cfg_.lr_decay_from <= 0 || step_ < cfg_.lr_decay_from) return 1.0;
+  if (step_ >= cfg_.steps) return 0.0;
+  return static_cast<double>(cfg_.steps - step_) / static_cast<double>(cfg_.steps - cfg_.lr_decay_from);
+}
+
+double Trainer::generator_lr() const {
+  return static_cast<const torch::optim::AdamOptions&>(opt_g_->param_groups().front().options()).lr();
+}
+
+void Trainer::apply_lr_schedule() {
+  const double f = lr_factor();
+  auto set_lr = [](FusedAdam& opt, double lr) {
+    for (auto& group : opt.param_groups()) static_cast<torch::optim::AdamOptions&>(group.options()).lr(lr);
+  };
+  set_lr(*opt_g_, cfg_.lr * cfg_.g_lr_mult * f);
+  set_lr(*opt_d_, cfg_.lr * f);
+}
+
 void Trainer::update_ema() {
   if (!g_ema_) return;
   // Warm-up: early on the average follows quickly, so it is not biased to the init.
@@ -65,6 +84,7 @@ StepStats Trainer::train_step(const torch::Tensor& images_in, const torch::Tenso
   auto holes = holes_for(holes_in, B);
   g_->train();
   d_->train();
+  apply_lr_schedule();
   PrecisionGuard precision(cfg_.precision);
 
   auto input = generator_input(mc, images, holes, prefilled);  // [B, C(+1), S, S]
@@ -79,6 +99,7 @@ StepStats Trainer::train_step(const torch::Tensor& images_in, const torch::Tenso
   auto real_view = mc.global_discriminator ? images : target;
 
   StepStats st;
+  st.lr = cfg_.lr * lr_factor();
   const bool adversarial = cfg_.lambda_adv > 0;
   if (adversarial) {
     opt_d_->zero_grad();
@@ -190,12 +211,7 @@ void Trainer::load_checkpoint(const std::string& path) {
   optimizer_from_bytes(*opt_g_, f.sections.at("opt_g"), what);
   optimizer_from_bytes(*opt_d_, f.sections.at("opt_d"), what);
   // The loaded state carries the old learning rate; this trainer's config
-  // decides it, so that a resume can lower it (`--resume --lr X`).
-  auto set_lr = [](FusedAdam& opt, double lr) {
-    for (auto& group : opt.param_groups()) static_cast<torch::optim::AdamOptions&>(group.options()).lr(lr);
-  };
-  set_lr(*opt_g_, cfg_.lr * cfg_.g_lr_mult);
-  set_lr(*opt_d_, cfg_.lr);
+  // decides it (apply_lr_schedule, each step), so a resume can lower it (`--resume --lr X`).
   try {
     restore_rng_state(f.sections.at("rng"));
   } catch (const c10::Error&) {

@@ -187,3 +187,21 @@ TEST(Cli, BatchInpaintCompletesTheRestAndReportsFailures) {
   EXPECT_EQ(one.code, kExitInput);
   EXPECT_TRUE(fs::exists(d.path / "out2/b.png"));
 }
+
+TEST(Cli, BenchTimesTheDecoderItIsAskedFor) {
+  // One inference case per decoder, as `ctxenc bench --upsampling ...` runs them.
+  auto gflop = [](const std::string& spec) {
+    CliRun r = run_cli("bench --child " + spec + " --iters 1 --threads 1");
+    EXPECT_EQ(r.code, 0) << r.err;
+    const auto j = nlohmann::json::parse(r.out.substr(r.out.find('{')));
+    EXPECT_GT(j.at("images_per_s").get<double>(), 0.0);
+    return j.at("gflop_per_image").get<double>();
+  };
+  const double transposed = gflop("infer:channelwise:1:fp32"), bilinear = gflop("infer:channelwise:1:fp32:bilinear");
+  // A 3x3 conv at twice the side costs 9*4/16 = 2.25x a 4x4 transposed conv
+  // at the input side; the decoder is about a third of this model's forward
+  // (0.58 GFLOP per 128x128 image), so the bilinear one costs ~1.45x in all.
+  EXPECT_NEAR(transposed, 0.58, 0.01);
+  EXPECT_GT(bilinear, 1.3 * transposed);
+  EXPECT_EQ(run_cli("bench --upsampling bogus --no-reference").code, kExitUsage);
+}

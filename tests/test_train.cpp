@@ -221,6 +221,7 @@ TrainConfig tiny_run(const std::string& out, int64_t steps) {
   t.keep_every = 3;
   t.log_every = 1;
   t.ema_decay = 0.9;  // the weight average must resume exactly too
+  t.lr_decay_from = steps > 3 ? 3 : 0;  // and so must the learning-rate decay
   return t;
 }
 LoadedGenerator final_model(const std::string& dir) { return load_generator(dir + "/model.ctxm"); }
@@ -257,13 +258,39 @@ TEST(TrainRun, WritesRunDirAndResumesBitExactAfterInterruption) {
   auto a = final_model(d / "straight"), b = final_model(d / "resumed");
   for (const auto& p : a.generator->named_parameters())
     EXPECT_TRUE(torch::equal(p.value(), b.generator->named_parameters()[p.key()])) << p.key();
-  // The resumed log has each step once.
+  // The resumed log has each step once, with the decayed learning rates:
+  // constant to step 3, then falling linearly to 0 at step 6.
   std::ifstream log(d / "resumed/log.jsonl");
   std::string line;
-  int step_lines = 0;
-  while (std::getline(log, line))
-    if (line.find("\"loss_rec\"") != std::string::npos) ++step_lines;
-  EXPECT_EQ(step_lines, 6);
+  std::vector<double> lrs;
+  while (std::getline(log, line)) {
+    auto j = nlohmann::json::parse(line);
+    if (j.contains("loss_rec")) lrs.push_back(j.at("lr").get<double>() / 2e-4);
+  }
+  ASSERT_EQ(lrs.size(), 6u);
+  const double expected[6] = {1, 1, 1, 1, 2.0 / 3, 1.0 / 3};
+  for (int i = 0; i < 6; ++i) EXPECT_NEAR(lrs[i], expected[i], 1e-9) << "step " << i + 1;
+}
+
+TEST(Train, LearningRateDecaysLinearlyToZeroInTheOptimizers) {
+  TrainConfig t;
+  t.model = tiny_model(32, Bottleneck::Channelwise);
+  t.batch_size = 2;
+  t.steps = 5;
+  t.lr_decay_from = 2;
+  Trainer trainer(t);
+  auto images = torch::zeros({2, 3, 32, 32}), holes = torch::zeros({2, 1, 32, 32});
+  const double expected[5] = {1, 1, 1, 2.0 / 3, 1.0 / 3};  // steps 0..4; 0 would be step 5
+  for (int i = 0; i < 5; ++i) {
+    EXPECT_NEAR(trainer.train_step(images, holes).lr, t.lr * expected[i], 1e-12) << "step " << i;
+    EXPECT_NEAR(trainer.generator_lr(), t.lr * expected[i], 1e-12) << "step " << i;
+  }
+  EXPECT_EQ(trainer.lr_factor(), 0.0);
+  t.lr_decay_from = 5;  // must come before the last step
+  TempDir d;
+  t.out_dir = d / "never";
+  EXPECT_THROW(run_training(t, false), UsageError);
+  EXPECT_FALSE(fs::exists(d.path / "never"));
 }
 
 TEST(TrainRun, RefusesToOverwriteAnExistingRun) {

@@ -49,5 +49,8 @@ LoaderBenchResult bench_loader(const DataConfig& data, const MaskConfig& mask, i
 double measure_gemm_gflops(Precision p, int n = 2048);
 // Best of a 64->64 4x4/2 conv at 64x64 and a 256->256 3x3 conv at 32x32, batch 64, channels_last.
 double measure_conv_gflops(Precision p);
+// Memory read bandwidth in GB/s: a reduction over a 512 MB tensor, far larger
+// than the caches, the way a batch-1 dense layer streams its weights.
+double measure_read_gbps();
 
 }  // namespace ctxenc

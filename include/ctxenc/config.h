@@ -85,6 +85,8 @@ struct TrainConfig {
   double lr = 2e-4;              // Adam learning rate (D, and G before g_lr_mult)
   double beta1 = 0.5;            // Adam beta1
   double g_lr_mult = 1.0;        // generator lr multiplier (released code: 10)
+  int64_t lr_decay_from = 0;     // > 0: from this step both learning rates fall linearly, reaching 0 at
+                                 // `steps` (0 = constant); lets an annealed end follow a constant run
   double lambda_rec = 0.999;     // reconstruction weight
   double lambda_adv = 0.001;     // adversarial weight (0 disables D)
   double overlap_weight = 10.0;  // loss weight of the overlap ring

@@ -22,6 +22,7 @@ struct StepStats {
   double loss_g = 0;    // lambda_rec * loss_rec + lambda_adv * loss_adv
   double d_real = 0;    // mean D probability on real regions
   double d_fake = 0;    // mean D probability on generated regions
+  double lr = 0;        // D's learning rate in this step (G's is g_lr_mult times it)
 };
 
 // Called with the network whose gradients are complete, before its optimizer step.
@@ -48,6 +49,10 @@ class Trainer {
 
   void set_gradient_hook(GradientHook hook) { hook_ = std::move(hook); }
   int64_t step() const { return step_; }
+  // The learning rates of the next step, as a fraction of cfg.lr (lr_decay_from).
+  double lr_factor() const;
+  // The learning rate the generator's optimizer holds (that of the last step).
+  double generator_lr() const;
   const TrainConfig& config() const { return cfg_; }
   Generator& generator() { return g_; }
   // The generator to ship and sample: the weight average if ema_decay > 0.
@@ -57,6 +62,7 @@ class Trainer {
  private:
   torch::Tensor holes_for(const torch::Tensor& holes, int64_t batch) const;
   void update_ema();
+  void apply_lr_schedule();
 
   TrainConfig cfg_;
   Generator g_{nullptr};

@@ -27,6 +27,7 @@ struct BenchOptions {
   std::vector<int> batches{1, 64};
   std::vector<std::string> precisions{"fp32", "bf16"};
   std::vector<std::string> modes{"train", "infer"};
+  std::string upsampling = "transposed";  // our decoder's up-convolution (the reference's is transposed)
   int iters = 5;
   int threads = 0;
   std::string reference = "../shared/bench/reference_pytorch.py";
@@ -85,7 +86,7 @@ std::string self_exe() {
   return p.string();
 }
 
-// Child mode: "train|infer:BOTTLENECK:BATCH:PRECISION" or "peak".
+// Child mode: "train|infer:BOTTLENECK:BATCH:PRECISION[:UPSAMPLING]", "peak" or "loader".
 void run_child_case(const BenchOptions& o) {
   set_threads(o.threads);  // libtorch would default to 1 thread here
   if (o.child == "loader") {
@@ -105,19 +106,21 @@ void run_child_case(const BenchOptions& o) {
     nlohmann::json j = {{"gemm_fp32", measure_gemm_gflops(Precision::FP32)},
                         {"gemm_bf16", measure_gemm_gflops(Precision::BF16)},
                         {"conv_fp32", measure_conv_gflops(Precision::FP32)},
-                        {"conv_bf16", measure_conv_gflops(Precision::BF16)}};
+                        {"conv_bf16", measure_conv_gflops(Precision::BF16)},
+                        {"read_gbps", measure_read_gbps()}};
     std::cout << j.dump() << std::endl;
     return;
   }
   std::vector<std::string> f;
   std::stringstream ss(o.child);
   for (std::string part; std::getline(ss, part, ':');) f.push_back(part);
-  if (f.size() != 4) throw UsageError("bad --child spec");
+  if (f.size() != 4 && f.size() != 5) throw UsageError("bad --child spec");
   BenchCase c;
   c.train = f[0] == "train";
   c.model.bottleneck = parse_bottleneck(f[1]);
   c.batch = std::stoi(f[2]);
   c.precision = parse_precision(f[3]);
+  if (f.size() == 5) c.model.upsampling = parse_upsampling(f[4]);
   c.iters = o.iters;
   c.threads = o.threads;
   BenchResult r = run_bench_case(c);
@@ -129,6 +132,7 @@ void run_child_case(const BenchOptions& o) {
 
 void run_bench(const BenchOptions& o) {
   if (!o.child.empty()) return run_child_case(o);
+  const bool bilinear = parse_upsampling(o.upsampling) == Upsampling::Bilinear;  // validates the flag
   const std::string exe = self_exe();
   auto child_args = [&](const std::string& spec) {
     return std::vector<std::string>{exe, "bench", "--child", spec, "--iters", std::to_string(o.iters), "--threads",
@@ -165,7 +169,8 @@ void run_bench(const BenchOptions& o) {
       for (int batch : o.batches)
         for (const auto& p : o.precisions) {
           if (mode == "train" && batch < 2) continue;  // BatchNorm training needs a batch
-          const std::string spec = mode + ":" + b + ":" + std::to_string(batch) + ":" + p;
+          const std::string spec =
+              mode + ":" + b + ":" + std::to_string(batch) + ":" + p + (bilinear ? ":bilinear" : "");
           std::cerr << "bench: " << spec << "...\n";
           auto r = run_child(child_args(spec));
           nlohmann::json row = r.json;
@@ -194,11 +199,16 @@ void run_bench(const BenchOptions& o) {
   md << "Machine peaks measured in this run: sgemm 2048^3 " << int(peak["gemm_fp32"].get<double>())
      << " GFLOP/s, bf16 gemm " << int(peak["gemm_bf16"].get<double>()) << " GFLOP/s, conv (best of 64->64 4x4/2 and 256->256 3x3, channels_last) fp32 "
      << int(peak["conv_fp32"].get<double>()) << " GFLOP/s, bf16 " << int(peak["conv_bf16"].get<double>())
-     << " GFLOP/s.\n";
-  if (!ref.is_null())
-    md << "Reference (" << o.reference << ", NCHW fp32 eager, dense 4000-d): train " << ref["train_images_per_s"]
-       << " img/s at batch 64; inference " << ref["infer_bs1_images_per_s"] << " img/s at batch 1, "
-       << ref["infer_bs16_images_per_s"] << " img/s at batch 16; peak RSS " << int(ref_rss) << " MB.\n";
+     << " GFLOP/s; memory read bandwidth " << int(peak["read_gbps"].get<double>()) << " GB/s.\n";
+  if (!ref.is_null()) {
+    std::snprintf(line, sizeof(line),
+                  "train %.1f img/s at batch 64; inference %.1f img/s at batch 1 (%.1f ms), %.1f img/s at batch "
+                  "16; peak RSS %d MB.\n",
+                  ref.value("train_images_per_s", 0.0), ref.value("infer_bs1_images_per_s", 0.0),
+                  1000.0 / std::max(ref.value("infer_bs1_images_per_s", 0.0), 1e-9),
+                  ref.value("infer_bs16_images_per_s", 0.0), int(ref_rss));
+    md << "Reference (" << o.reference << ", NCHW fp32 eager, dense 4000-d, transposed-conv decoder): " << line;
+  }
   if (!loader.is_null())
     md << "Loader (" << o.data << ", " << loader["images"] << " images, 128x128, random-region masks, "
        << o.loader_threads << " threads): " << int(loader["cold_images_per_s"].get<double>())
@@ -238,6 +248,9 @@ void setup_bench(CLI::App& app) {
       ->delimiter(',')->capture_default_str();
   sub->add_option("--data", o.data, "Loader mode: dataset to read");
   sub->add_option("--loader-threads", o.loader_threads, "Loader mode: decoding threads")->capture_default_str();
+  sub->add_option("--upsampling", o.upsampling,
+                  "Our decoder: transposed (released code, as the reference) | bilinear (x2 bilinear + 3x3 conv)")
+      ->capture_default_str();
   sub->add_option("--iters", o.iters, "Timed iterations per case (median reported)")->capture_default_str();
   sub->add_option("--threads", o.threads, "Threads (0 = all cores), for us and the reference")->capture_default_str();
   sub->add_option("--reference", o.reference, "Reference script")->capture_default_str();

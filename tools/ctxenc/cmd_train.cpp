@@ -156,6 +156,8 @@ void setup_train(CLI::App& app) {
   o.add<int64_t>(sub, "--steps", [](C& c, const int64_t& v) { c.steps = v; }, "Total steps (G and D updates)",
                  std::to_string(d.steps));
   o.add<double>(sub, "--lr", [](C& c, const double& v) { c.lr = v; }, "Adam learning rate", "2e-4");
+  o.add<int64_t>(sub, "--lr-decay-from", [](C& c, const int64_t& v) { c.lr_decay_from = v; },
+                 "From this step the learning rates fall linearly to 0 at --steps (0 = constant)", "0");
   o.add<double>(sub, "--beta1", [](C& c, const double& v) { c.beta1 = v; }, "Adam beta1", "0.5");
   o.add<double>(sub, "--g-lr-mult", [](C& c, const double& v) { c.g_lr_mult = v; },
                 "Generator lr multiplier (the released code uses 10)", "1");
