@@ -78,6 +78,7 @@ TrainResult run_training(const TrainConfig& cfg_in, bool resume, const TrainCall
     throw UsageError("--keep-every and --sample-every must be 0 (never) or a number of steps");
   if (cfg.lr_decay_from < 0 || cfg.lr_decay_from >= cfg.steps)
     throw UsageError("--lr-decay-from must be 0 (constant) or a step before --steps");
+  if (cfg.d_input_noise < 0) throw UsageError("--d-input-noise must be >= 0");
   if (cfg.model.output == OutputRegion::Center) cfg.mask.kind = MaskKind::Center;
   set_threads(cfg.threads);
   auto say = [&](const std::string& s) { if (cb.on_message) cb.on_message(s); };

@@ -31,6 +31,7 @@ Trainer::Trainer(const TrainConfig& cfg) : cfg_(cfg) {
       d_->parameters(), torch::optim::AdamOptions(cfg_.lr).betas({cfg_.beta1, 0.999}));
   center_hole_ = center_hole(cfg_.model);
   if (cfg_.ema_decay < 0 || cfg_.ema_decay >= 1) throw UsageError("ema decay must be in [0, 1)");
+  if (cfg_.d_input_noise < 0) throw UsageError("--d-input-noise must be >= 0");
   if (cfg_.ema_decay > 0) {
     g_ema_ = Generator(cfg_.model);
     torch::NoGradGuard no_grad;
@@ -97,14 +98,20 @@ StepStats Trainer::train_step(const torch::Tensor& images_in, const torch::Tenso
     return p;
   };
   auto real_view = mc.global_discriminator ? images : target;
+  // Everything D sees, in channels_last, with instance noise if configured.
+  auto d_input = [&](const torch::Tensor& x) {
+    auto v = x.contiguous(torch::MemoryFormat::ChannelsLast);
+    if (cfg_.d_input_noise > 0) v = v + cfg_.d_input_noise * torch::randn_like(v);
+    return v;
+  };
 
   StepStats st;
   st.lr = cfg_.lr * lr_factor();
   const bool adversarial = cfg_.lambda_adv > 0;
   if (adversarial) {
     opt_d_->zero_grad();
-    auto logit_real = d_->forward(real_view.contiguous(torch::MemoryFormat::ChannelsLast));
-    auto logit_fake = d_->forward(fake_view(pred.detach()).contiguous(torch::MemoryFormat::ChannelsLast));
+    auto logit_real = d_->forward(d_input(real_view));
+    auto logit_fake = d_->forward(d_input(fake_view(pred.detach())));
     auto loss_d = adversarial_loss(logit_real, true) + adversarial_loss(logit_fake, false);
     loss_d.backward();
     if (hook_) hook_(*d_);
@@ -121,7 +128,7 @@ StepStats Trainer::train_step(const torch::Tensor& images_in, const torch::Tenso
   auto loss_g = cfg_.lambda_rec * loss_rec;
   torch::Tensor loss_adv;
   if (adversarial) {
-    loss_adv = adversarial_loss(d_->forward(fake_view(pred).contiguous(torch::MemoryFormat::ChannelsLast)), true);
+    loss_adv = adversarial_loss(d_->forward(d_input(fake_view(pred))), true);
     loss_g = loss_g + cfg_.lambda_adv * loss_adv;
   }
   loss_g.backward();

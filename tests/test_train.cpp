@@ -293,6 +293,23 @@ TEST(Train, LearningRateDecaysLinearlyToZeroInTheOptimizers) {
   EXPECT_FALSE(fs::exists(d.path / "never"));
 }
 
+TEST(Train, InstanceNoiseChangesOnlyWhatTheDiscriminatorSees) {
+  TrainConfig t;
+  t.model = tiny_model(32, Bottleneck::Channelwise);
+  t.batch_size = 2;
+  torch::manual_seed(3);
+  auto images = torch::rand({2, 3, 32, 32}) * 2 - 1, holes = torch::zeros({2, 1, 32, 32});
+  Trainer plain(t);
+  const StepStats a = plain.train_step(images, holes);
+  t.d_input_noise = 0.5;
+  Trainer noisy(t);
+  const StepStats b = noisy.train_step(images, holes);
+  EXPECT_EQ(a.loss_rec, b.loss_rec);  // same seed, same generator forward
+  EXPECT_NE(a.loss_d, b.loss_d);      // D judged noisy regions
+  t.d_input_noise = -0.1;
+  EXPECT_THROW(Trainer{t}, UsageError);
+}
+
 TEST(TrainRun, RefusesToOverwriteAnExistingRun) {
   TempDir d;
   run_training(tiny_run(d / "run", 1), false);

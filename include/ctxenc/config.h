@@ -90,6 +90,8 @@ struct TrainConfig {
   double lambda_rec = 0.999;     // reconstruction weight
   double lambda_adv = 0.001;     // adversarial weight (0 disables D)
   double overlap_weight = 10.0;  // loss weight of the overlap ring
+  double d_input_noise = 0.0;    // std of Gaussian noise added to every image D sees, real or fake
+                                 // ([-1, 1] range; "instance noise"): D cannot win on fine texture alone
   double ema_decay = 0.0;        // > 0: keep an exponential moving average of G's weights (e.g. 0.999)
                                  // and ship/sample it; it averages out GAN oscillation
   uint64_t seed = 0;             // everything random derives from this
