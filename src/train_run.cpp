@@ -78,18 +78,17 @@ TrainResult run_training(const TrainConfig& cfg_in, bool resume, const TrainCall
     throw UsageError("--keep-every and --sample-every must be 0 (never) or a number of steps");
   if (cfg.lr_decay_from < 0 || cfg.lr_decay_from >= cfg.steps)
     throw UsageError("--lr-decay-from must be 0 (constant) or a step before --steps");
-  if (cfg.d_input_noise < 0) throw UsageError("--d-input-noise must be >= 0");
   if (cfg.model.output == OutputRegion::Center) cfg.mask.kind = MaskKind::Center;
   set_threads(cfg.threads);
   auto say = [&](const std::string& s) { if (cb.on_message) cb.on_message(s); };
 
   const DatasetFiles data = list_dataset(cfg.data.path, Split::Train);
+  Trainer trainer(cfg);  // checks its own settings: a refused run writes nothing
   std::error_code ec;
   fs::create_directories(fs::path(cfg.out_dir) / "samples", ec);
   if (!ec && cfg.keep_every > 0) fs::create_directories(fs::path(cfg.out_dir) / "snapshots", ec);
   if (ec) throw OutputError("cannot create run directory '" + cfg.out_dir + "': " + ec.message());
 
-  Trainer trainer(cfg);
   const std::string ckpt = checkpoint_path(cfg.out_dir);
   const std::string log_path = (fs::path(cfg.out_dir) / "log.jsonl").string();
   if (resume) {

@@ -50,13 +50,14 @@ double Trainer::generator_lr() const {
   return static_cast<const torch::optim::AdamOptions&>(opt_g_->param_groups().front().options()).lr();
 }
 
-void Trainer::apply_lr_schedule() {
+double Trainer::apply_lr_schedule() {
   const double f = lr_factor();
   auto set_lr = [](FusedAdam& opt, double lr) {
     for (auto& group : opt.param_groups()) static_cast<torch::optim::AdamOptions&>(group.options()).lr(lr);
   };
   set_lr(*opt_g_, cfg_.lr * cfg_.g_lr_mult * f);
   set_lr(*opt_d_, cfg_.lr * f);
+  return cfg_.lr * f;
 }
 
 void Trainer::update_ema() {
@@ -85,7 +86,7 @@ StepStats Trainer::train_step(const torch::Tensor& images_in, const torch::Tenso
   auto holes = holes_for(holes_in, B);
   g_->train();
   d_->train();
-  apply_lr_schedule();
+  const double lr = apply_lr_schedule();
   PrecisionGuard precision(cfg_.precision);
 
   auto input = generator_input(mc, images, holes, prefilled);  // [B, C(+1), S, S]
@@ -106,7 +107,7 @@ StepStats Trainer::train_step(const torch::Tensor& images_in, const torch::Tenso
   };
 
   StepStats st;
-  st.lr = cfg_.lr * lr_factor();
+  st.lr = lr;
   const bool adversarial = cfg_.lambda_adv > 0;
   if (adversarial) {
     opt_d_->zero_grad();

@@ -133,6 +133,8 @@ TEST(Cli, BadInputsGiveOneLineADistinctCodeAndNoOutput) {
        "train --data " + photos_dir() + " --out " + (d / "bad_run") + " --steps 10 --lr-decay-from 10", kExitUsage},
       {"negative instance noise",
        "train --data " + photos_dir() + " --out " + (d / "bad_run") + " --d-input-noise -0.1", kExitUsage},
+      {"weight average decay of 1 or more",
+       "train --data " + photos_dir() + " --out " + (d / "bad_run") + " --ema-decay 2", kExitUsage},
       {"export a missing checkpoint", "export " + (d / "none.ctx") + " -o " + out, kExitModel},
       {"export a truncated file", "export " + (d / "truncated.ctxm") + " -o " + out, kExitModel},
       {"export into a missing folder", "export " + model + " -o " + (d / "no_dir/m.ctxm"), kExitOutput},

@@ -62,7 +62,7 @@ class Trainer {
  private:
   torch::Tensor holes_for(const torch::Tensor& holes, int64_t batch) const;
   void update_ema();
-  void apply_lr_schedule();
+  double apply_lr_schedule();  // sets both optimizers' lr for this step; returns D's
 
   TrainConfig cfg_;
   Generator g_{nullptr};
