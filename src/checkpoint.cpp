@@ -217,6 +217,35 @@ void export_model(const std::string& checkpoint, const std::string& out, bool bf
   save_model_file(out, g.generator, g.step, extra, bf16 ? torch::kBFloat16 : torch::kFloat32);
 }
 
+void export_average(const std::vector<std::string>& inputs, const std::string& out, bool bf16) {
+  if (inputs.size() < 2) throw UsageError("averaging needs at least two model files");
+  LoadedGenerator sum = load_generator(inputs.front());
+  const nlohmann::json arch = sum.config;
+  torch::NoGradGuard no_grad;
+  auto params = sum.generator->parameters();
+  auto buffers = sum.generator->buffers();
+  LoadedGenerator last;
+  for (size_t k = 1; k < inputs.size(); ++k) {
+    last = load_generator(inputs[k]);
+    if (nlohmann::json(last.config) != arch)
+      throw ModelFileError("cannot average '" + inputs[k] + "' with '" + inputs.front() +
+                           "': the architectures differ");
+    auto p = last.generator->parameters();
+    auto b = last.generator->buffers();
+    for (size_t i = 0; i < params.size(); ++i) params[i].add_(p[i].to(params[i].dtype()));
+    for (size_t i = 0; i < buffers.size(); ++i)
+      if (buffers[i].is_floating_point()) buffers[i].add_(b[i].to(buffers[i].dtype()));
+  }
+  const double n = static_cast<double>(inputs.size());
+  for (auto& p : params) p.div_(n);
+  for (auto& b : buffers)
+    if (b.is_floating_point()) b.div_(n);
+  nlohmann::json extra;
+  if (last.header.contains("train")) extra["train"] = last.header["train"];
+  extra["averaged_from"] = inputs;
+  save_model_file(out, sum.generator, last.step, extra, bf16 ? torch::kBFloat16 : torch::kFloat32);
+}
+
 void save_model_file(const std::string& path, const Generator& g, int64_t step,
                      const nlohmann::json& extra_header, torch::Dtype store) {
   ContainerFile file;

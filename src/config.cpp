@@ -66,6 +66,10 @@ Upsampling parse_upsampling(const std::string& s) {
   return parse_enum<Upsampling>(s, {{"transposed", Upsampling::Transposed}, {"bilinear", Upsampling::Bilinear}},
                                 "upsampling");
 }
+const char* to_string(CropFrame f) { return f == CropFrame::ShortSide ? "short-side" : "whole"; }
+CropFrame parse_crop_frame(const std::string& s) {
+  return parse_enum<CropFrame>(s, {{"short-side", CropFrame::ShortSide}, {"whole", CropFrame::Whole}}, "crop frame");
+}
 const char* to_string(HoleFill f) { return f == HoleFill::Mean ? "mean" : "telea"; }
 HoleFill parse_hole_fill(const std::string& s) {
   return parse_enum<HoleFill>(s, {{"mean", HoleFill::Mean}, {"telea", HoleFill::Telea}}, "hole fill");
@@ -140,6 +144,7 @@ void from_json(const nlohmann::json& j, MaskConfig& c) {
 
 void to_json(nlohmann::json& j, const DataConfig& c) {
   j = {{"path", c.path}, {"min_crop", c.min_crop}, {"max_aspect", c.max_aspect},
+       {"frame", to_string(c.frame)}, {"max_crop", c.max_crop},
        {"hflip", c.hflip}, {"loader_threads", c.loader_threads},
        {"prefetch_batches", c.prefetch_batches}, {"cache_mb", c.cache_mb},
        {"max_short_side", c.max_short_side}};
@@ -148,6 +153,8 @@ void from_json(const nlohmann::json& j, DataConfig& c) {
   get_opt(j, "path", c.path);
   get_opt(j, "min_crop", c.min_crop);
   get_opt(j, "max_aspect", c.max_aspect);
+  if (j.contains("frame")) c.frame = parse_crop_frame(j.at("frame"));
+  get_opt(j, "max_crop", c.max_crop);
   get_opt(j, "hflip", c.hflip);
   get_opt(j, "loader_threads", c.loader_threads);
   get_opt(j, "prefetch_batches", c.prefetch_batches);
@@ -162,7 +169,7 @@ void to_json(nlohmann::json& j, const TrainConfig& c) {
        {"lambda_adv", c.lambda_adv}, {"overlap_weight", c.overlap_weight},
        {"d_input_noise", c.d_input_noise}, {"ema_decay", c.ema_decay},
        {"lr_decay_from", c.lr_decay_from},
-       {"seed", c.seed}, {"threads", c.threads}, {"precision", to_string(c.precision)},
+       {"seed", c.seed}, {"init_from", c.init_from}, {"threads", c.threads}, {"precision", to_string(c.precision)},
        {"log_every", c.log_every}, {"save_every", c.save_every}, {"keep_every", c.keep_every},
        {"sample_every", c.sample_every}};
 }
@@ -183,6 +190,7 @@ void from_json(const nlohmann::json& j, TrainConfig& c) {
   get_opt(j, "ema_decay", c.ema_decay);
   get_opt(j, "lr_decay_from", c.lr_decay_from);
   get_opt(j, "seed", c.seed);
+  get_opt(j, "init_from", c.init_from);
   get_opt(j, "threads", c.threads);
   if (j.contains("precision")) c.precision = parse_precision(j.at("precision"));
   get_opt(j, "log_every", c.log_every);

@@ -76,21 +76,42 @@ DatasetFiles list_dataset(const std::string& path, Split split) {
 cv::Mat augment_crop(const cv::Mat& rgb, const DataConfig& cfg, int size, uint64_t rng_seed) {
   std::mt19937_64 rng(rng_seed);
   const int w = rgb.cols, h = rgb.rows;
-  const double short_side = std::min(w, h);
-  const double f = cfg.min_crop + (1.0 - cfg.min_crop) * uniform01(rng);
+  const bool whole = cfg.frame == CropFrame::Whole;
+  // The window's size as a fraction f of the short side (short-side frame) or of each side (whole frame).
+  const double f_max = whole ? cfg.max_crop : 1.0;
+  const double f = cfg.min_crop + (f_max - cfg.min_crop) * uniform01(rng);
   const double log_a = std::log(std::max(1.0, cfg.max_aspect)) * (2.0 * uniform01(rng) - 1.0);
   const double a = std::exp(log_a);
-  const int cw = std::clamp(static_cast<int>(std::lround(f * short_side * std::sqrt(a))), 1, w);
-  const int ch = std::clamp(static_cast<int>(std::lround(f * short_side / std::sqrt(a))), 1, h);
-  const int x = static_cast<int>(uniform01(rng) * (w - cw + 1)) % (w - cw + 1);
-  const int y = static_cast<int>(uniform01(rng) * (h - ch + 1)) % (h - ch + 1);
+  cv::Rect window;
+  if (whole) {
+    // [f*W, f*H] at a uniform place: inside the photo when f < 1, around it (reflected) when f > 1.
+    window.width = std::max(1, static_cast<int>(std::lround(f * w * std::sqrt(a))));
+    window.height = std::max(1, static_cast<int>(std::lround(f * h / std::sqrt(a))));
+    window.x = static_cast<int>(std::lround(uniform01(rng) * (w - window.width)));
+    window.y = static_cast<int>(std::lround(uniform01(rng) * (h - window.height)));
+  } else {
+    const double short_side = std::min(w, h);
+    window.width = std::clamp(static_cast<int>(std::lround(f * short_side * std::sqrt(a))), 1, w);
+    window.height = std::clamp(static_cast<int>(std::lround(f * short_side / std::sqrt(a))), 1, h);
+    window.x = static_cast<int>(uniform01(rng) * (w - window.width + 1)) % (w - window.width + 1);
+    window.y = static_cast<int>(uniform01(rng) * (h - window.height + 1)) % (h - window.height + 1);
+  }
   const bool flip = cfg.hflip && uniform01(rng) < 0.5;
   cv::Mat out;
-  const bool shrink = cw >= size && ch >= size;
-  cv::resize(rgb(cv::Rect(x, y, cw, ch)), out, cv::Size(size, size), 0, 0,
-             shrink ? cv::INTER_AREA : cv::INTER_LINEAR);
+  const bool shrink = window.width >= size && window.height >= size;
+  cv::resize(crop_padded(rgb, window), out, cv::Size(size, size), 0, 0, shrink ? cv::INTER_AREA : cv::INTER_LINEAR);
   if (flip) cv::flip(out, out, 1);
   return out;
+}
+
+void validate_crop(const DataConfig& cfg) {
+  const double f_max = cfg.frame == CropFrame::Whole ? cfg.max_crop : 1.0;
+  if (!(cfg.min_crop > 0 && cfg.min_crop <= f_max))
+    throw UsageError("--min-crop must be in (0, " + std::string(cfg.frame == CropFrame::Whole ? "--max-crop" : "1") + "]");
+  if (cfg.frame == CropFrame::ShortSide && cfg.max_crop != 1.0)
+    throw UsageError("--max-crop applies to --crop-frame whole only (a short-side crop ends at 1)");
+  if (!(cfg.max_crop <= 2.0)) throw UsageError("--max-crop must be at most 2 (the photo filling half the window)");
+  if (!(cfg.max_aspect >= 1.0)) throw UsageError("--max-aspect must be at least 1");
 }
 
 // ---- TrainLoader -------------------------------------------------------------

@@ -12,6 +12,7 @@
 #include "ctxenc/checkpoint.h"
 #include "ctxenc/errors.h"
 #include "ctxenc/holes.h"
+#include "ctxenc/image_io.h"
 #include "ctxenc/inference.h"
 #include "ctxenc/prefill.h"
 
@@ -66,22 +67,6 @@ cv::Mat push_pull_fill(const cv::Mat& rgb, const cv::Mat& hole) {
   filled.convertTo(filled8, CV_8UC3);
   cv::Mat out = rgb.clone();
   filled8.copyTo(out, hole);
-  return out;
-}
-
-// The part of img under rect r, which may reach past the image border: the
-// outside is filled by reflection (images) or with zeros (masks).
-cv::Mat crop_padded(const cv::Mat& img, const cv::Rect& r, bool reflect = true) {
-  const cv::Rect inside = r & cv::Rect(0, 0, img.cols, img.rows);
-  if (inside == r) return img(r).clone();
-  if (inside.area() == 0) return cv::Mat(r.size(), img.type(), cv::Scalar::all(0));
-  const int top = inside.y - r.y, left = inside.x - r.x;
-  const int bottom = r.y + r.height - (inside.y + inside.height);
-  const int right = r.x + r.width - (inside.x + inside.width);
-  int border = cv::BORDER_CONSTANT;
-  if (reflect) border = (inside.width > 1 && inside.height > 1) ? cv::BORDER_REFLECT_101 : cv::BORDER_REPLICATE;
-  cv::Mat out;
-  cv::copyMakeBorder(img(inside), out, top, bottom, left, right, border, cv::Scalar::all(0));
   return out;
 }
 

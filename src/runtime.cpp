@@ -21,6 +21,20 @@ void set_threads(int n) {
   at::set_num_threads(n);  // also sets OpenMP threads, which OpenBLAS shares
 }
 
+bool bf16_convolutions_fast() {
+#if defined(__x86_64__) || defined(__i386__)
+  return __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl") &&
+         __builtin_cpu_supports("avx512dq");
+#else
+  return false;
+#endif
+}
+
+const char* bf16_slow_warning() {
+  return "warning: this CPU has no AVX-512, so bf16 convolutions run on a slow reference path "
+         "(over 20x slower than fp32 here); use --precision fp32";
+}
+
 PrecisionGuard::PrecisionGuard(Precision p)
     : enabled_(p == Precision::BF16), prev_enabled_(at::autocast::is_cpu_enabled()),
       prev_dtype_(at::autocast::get_autocast_cpu_dtype()) {

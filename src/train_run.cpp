@@ -83,7 +83,10 @@ TrainResult run_training(const TrainConfig& cfg_in, bool resume, const TrainCall
   auto say = [&](const std::string& s) { if (cb.on_message) cb.on_message(s); };
 
   const DatasetFiles data = list_dataset(cfg.data.path, Split::Train);
+  validate_crop(cfg.data);
   Trainer trainer(cfg);  // checks its own settings: a refused run writes nothing
+  // A fine-tuning start is checked before anything is written too (a resume has its weights already).
+  if (!resume && !cfg.init_from.empty()) trainer.init_generator(cfg.init_from);
   std::error_code ec;
   fs::create_directories(fs::path(cfg.out_dir) / "samples", ec);
   if (!ec && cfg.keep_every > 0) fs::create_directories(fs::path(cfg.out_dir) / "snapshots", ec);
@@ -111,6 +114,7 @@ TrainResult run_training(const TrainConfig& cfg_in, bool resume, const TrainCall
       write_file_atomic(log_path, "");
     }
   }
+  if (cfg.precision == Precision::BF16 && !bf16_convolutions_fast()) say(bf16_slow_warning());
   say("training on " + std::to_string(data.files.size()) + " images (" + data.layout + " layout) from " +
       cfg.data.path);
 

@@ -40,6 +40,21 @@ Trainer::Trainer(const TrainConfig& cfg) : cfg_(cfg) {
   }
 }
 
+void Trainer::init_generator(const std::string& path) {
+  const LoadedGenerator init = load_generator(path);
+  const nlohmann::json want = cfg_.model, have = init.config;
+  if (want != have) {
+    std::string diff;
+    for (auto it = want.begin(); it != want.end(); ++it)
+      if (!have.contains(it.key()) || have.at(it.key()) != it.value())
+        diff += (diff.empty() ? "" : ", ") + it.key() + " " + have.value(it.key(), nlohmann::json()).dump() +
+                " (run: " + it.value().dump() + ")";
+    throw ModelFileError("cannot start from '" + path + "': its architecture differs: " + diff);
+  }
+  copy_weights(*init.generator, *g_);
+  if (g_ema_) copy_weights(*init.generator, *g_ema_);
+}
+
 double Trainer::lr_factor() const {
   if (cfg_.lr_decay_from <= 0 || step_ < cfg_.lr_decay_from) return 1.0;
   if (step_ >= cfg_.steps) return 0.0;
@@ -62,8 +77,11 @@ double Trainer::apply_lr_schedule() {
 
 void Trainer::update_ema() {
   if (!g_ema_) return;
-  // Warm-up: early on the average follows quickly, so it is not biased to the init.
-  const double d = std::min(cfg_.ema_decay, (1.0 + static_cast<double>(step_)) / (10.0 + static_cast<double>(step_)));
+  // Warm-up: early on the average follows quickly, so it is not biased to a random init. A run
+  // started from a trained model (init_from) averages at the full decay from its first step: there the
+  // init is a good model, and the average is a weight average of it and its fine-tuning.
+  const double warm = (1.0 + static_cast<double>(step_)) / (10.0 + static_cast<double>(step_));
+  const double d = cfg_.init_from.empty() ? std::min(cfg_.ema_decay, warm) : cfg_.ema_decay;
   torch::NoGradGuard no_grad;
   auto src = g_->parameters(), dst = g_ema_->parameters();
   for (size_t i = 0; i < src.size(); ++i) dst[i].mul_(d).add_(src[i].detach(), 1.0 - d);

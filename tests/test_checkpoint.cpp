@@ -2,11 +2,13 @@
 // and every kind of bad model file.
 #include <gtest/gtest.h>
 
+#include <filesystem>
 #include <fstream>
 
 #include "ctxenc/checkpoint.h"
 #include "ctxenc/errors.h"
 #include "ctxenc/holes.h"
+#include "ctxenc/model_info.h"
 #include "ctxenc/fused_adam.h"
 #include "ctxenc/trainer.h"
 #include "test_util.h"
@@ -53,6 +55,42 @@ TEST(Checkpoint, ModelFileSaveLoadForwardIsBitExact) {
     auto x = generator_input(t.model, img, center_hole(t.model).expand({4, 1, 32, 32}));
     EXPECT_TRUE(torch::equal(trainer.generator()->forward(x), g.generator->forward(x))) << to_string(b) << to_string(up);
   }
+}
+
+TEST(Checkpoint, ExportOfSeveralFilesAveragesTheirWeightsAndStatistics) {
+  TempDir dir;
+  TrainConfig t = tiny_train(Bottleneck::Channelwise);
+  Trainer trainer(t);
+  auto [img, hole] = batch(1);
+  save_model_file(dir / "a.ctxm", trainer.generator(), 0, {});
+  trainer.train_step(img, hole);
+  trainer.train_step(img, hole);  // other weights and BN statistics
+  save_model_file(dir / "b.ctxm", trainer.generator(), trainer.step(), {{"train", t}});
+  export_average({dir / "a.ctxm", dir / "b.ctxm"}, dir / "avg.ctxm", /*bf16=*/false);
+  LoadedGenerator a = load_generator(dir / "a.ctxm"), b = load_generator(dir / "b.ctxm"),
+                  avg = load_generator(dir / "avg.ctxm");
+  EXPECT_EQ(avg.step, 2);
+  EXPECT_TRUE(avg.header.contains("train"));
+  EXPECT_EQ(avg.header.at("averaged_from").size(), 2u);
+  auto pa = a.generator->named_parameters(), pb = b.generator->named_parameters();
+  for (const auto& p : avg.generator->named_parameters())
+    EXPECT_TRUE(torch::allclose(p.value(), (pa[p.key()] + pb[p.key()]) / 2, 1e-6, 1e-7)) << p.key();
+  auto ba = a.generator->named_buffers(), bb = b.generator->named_buffers();
+  bool some_statistic_moved = false;
+  for (const auto& buf : avg.generator->named_buffers()) {
+    if (!buf.value().is_floating_point()) continue;
+    some_statistic_moved |= !torch::equal(ba[buf.key()], bb[buf.key()]);
+    EXPECT_TRUE(torch::allclose(buf.value(), (ba[buf.key()] + bb[buf.key()]) / 2, 1e-6, 1e-7)) << buf.key();
+  }
+  EXPECT_TRUE(some_statistic_moved);
+  // Another architecture, or a single file, is refused.
+  TrainConfig wide = t;
+  wide.model.ngf *= 2;
+  Trainer other(wide);
+  save_model_file(dir / "wide.ctxm", other.generator(), 0, {});
+  EXPECT_THROW(export_average({dir / "a.ctxm", dir / "wide.ctxm"}, dir / "bad.ctxm", false), ModelFileError);
+  EXPECT_THROW(export_average({dir / "a.ctxm"}, dir / "bad.ctxm", false), UsageError);
+  EXPECT_FALSE(std::filesystem::exists(dir.path / "bad.ctxm"));
 }
 
 TEST(Checkpoint, Bf16ModelFileIsHalfSizeAndClose) {

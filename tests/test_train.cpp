@@ -76,6 +76,44 @@ TEST(Dataset, AugmentedCropsHaveTheModelSizeAndAreSeeded) {
   EXPECT_GT(cv::norm(a, c, cv::NORM_L1), 0.0);
 }
 
+TEST(Dataset, WholeFrameSqueezesThePhotoAndReflectsPastIt) {
+  // A 60x40 photo: left half red, right half blue, a green band in its top 4 rows.
+  cv::Mat img(40, 60, CV_8UC3, cv::Scalar(255, 0, 0));
+  img(cv::Rect(30, 0, 30, 40)).setTo(cv::Scalar(0, 0, 255));
+  img(cv::Rect(0, 0, 60, 4)).setTo(cv::Scalar(0, 255, 0));
+  DataConfig dc;
+  dc.frame = CropFrame::Whole;
+  dc.hflip = false;
+  dc.max_aspect = 1.0;
+  dc.min_crop = dc.max_crop = 1.0;  // exactly what eval feeds: the whole photo squeezed
+  cv::Mat squeezed;
+  cv::resize(img, squeezed, cv::Size(20, 20), 0, 0, cv::INTER_AREA);
+  EXPECT_EQ(cv::norm(augment_crop(img, dc, 20, 7), squeezed, cv::NORM_L1), 0.0);
+  // Window 1.5x each side: the photo fills the middle two thirds, its border is mirrored around it.
+  dc.min_crop = dc.max_crop = 1.5;
+  for (uint64_t seed : {1, 2, 3}) {
+    cv::Mat w = augment_crop(img, dc, 90, seed);  // 90x90 from a 90x60 window: x 1, y 1.5
+    ASSERT_EQ(w.size(), cv::Size(90, 90));
+    // Left and right thirds: reflections of the red and blue halves.
+    EXPECT_EQ(w.at<cv::Vec3b>(45, 2), cv::Vec3b(255, 0, 0)) << seed;
+    EXPECT_EQ(w.at<cv::Vec3b>(45, 87), cv::Vec3b(0, 0, 255)) << seed;
+    // Wherever the photo sits, its green top band (and the band's mirror image above it) is in the
+    // upper half of the window, and the lower half, photo or mirrored bottom, has none.
+    int green_top = 0, green_bottom = 0;
+    for (int y = 0; y < 90; ++y) (y < 45 ? green_top : green_bottom) += w.at<cv::Vec3b>(y, 20)[1] > 200;
+    EXPECT_GT(green_top, 0) << seed;
+    EXPECT_EQ(green_bottom, 0) << seed;
+  }
+  // Settings augment_crop cannot honour are refused.
+  dc.min_crop = 1.6;
+  EXPECT_THROW(validate_crop(dc), UsageError);  // above max_crop
+  dc.frame = CropFrame::ShortSide;
+  dc.min_crop = 0.5;
+  EXPECT_THROW(validate_crop(dc), UsageError);  // max_crop 1.5 with a short-side frame
+  dc.max_crop = 1.0;
+  EXPECT_NO_THROW(validate_crop(dc));
+}
+
 TEST(Loader, BatchesDependOnlyOnSeedAndStep) {
   DataConfig one, three;
   one.loader_threads = 1;
@@ -308,6 +346,40 @@ TEST(Train, InstanceNoiseChangesOnlyWhatTheDiscriminatorSees) {
   EXPECT_NE(a.loss_d, b.loss_d);      // D judged noisy regions
   t.d_input_noise = -0.1;
   EXPECT_THROW(Trainer{t}, UsageError);
+}
+
+TEST(TrainRun, InitFromStartsGeneratorFromAModelAndRefusesAnotherArchitecture) {
+  TempDir d;
+  run_training(tiny_run(d / "first", 2), false);
+  const auto first = final_model(d / "first");
+  // A run started from it with the learning rate at 0 ships exactly its weights; the same run without
+  // init_from ships its own random init.
+  TrainConfig fine = tiny_run(d / "fine", 1);
+  fine.init_from = d / "first/model.ctxm";
+  fine.lr = 0;
+  run_training(fine, false);
+  TrainConfig fresh = tiny_run(d / "fresh", 1);
+  fresh.lr = 0;
+  run_training(fresh, false);
+  auto same_weights = [&](const LoadedGenerator& g) {  // up to the weight average's rounding
+    for (const auto& p : first.generator->named_parameters())
+      if (!torch::allclose(p.value(), g.generator->named_parameters()[p.key()], /*rtol=*/1e-6, /*atol=*/1e-7))
+        return false;
+    return true;
+  };
+  EXPECT_TRUE(same_weights(final_model(d / "fine")));
+  EXPECT_FALSE(same_weights(final_model(d / "fresh")));
+  EXPECT_EQ(nlohmann::json::parse(std::ifstream(d / "fine/config.json")).at("init_from"), fine.init_from);
+  // Another architecture, or no file: refused before a run directory is made.
+  TrainConfig wider = tiny_run(d / "wider", 1);
+  wider.model.ngf *= 2;
+  wider.init_from = fine.init_from;
+  EXPECT_THROW(run_training(wider, false), ModelFileError);
+  EXPECT_FALSE(fs::exists(d.path / "wider"));
+  TrainConfig missing = tiny_run(d / "missing", 1);
+  missing.init_from = d / "none.ctxm";
+  EXPECT_THROW(run_training(missing, false), ModelFileError);
+  EXPECT_FALSE(fs::exists(d.path / "missing"));
 }
 
 TEST(TrainRun, RefusesToOverwriteAnExistingRun) {

@@ -29,6 +29,11 @@ enum class Upsampling {
   Bilinear     // x2 bilinear upsampling + 3x3 convolution (no checkerboard texture)
 };
 enum class MaskKind { Center, RandomBlock, RandomRegion, FreeForm, Mixed };
+enum class CropFrame {
+  ShortSide,  // a square-ish crop of U[min_crop, 1] x the short side at a random place (scale augmentation)
+  Whole       // the whole photo squeezed to SxS, as `ctxenc eval` shows it, seen through a window of
+              // U[min_crop, max_crop] x each side: > 1 adds a reflected border around the photo
+};
 
 // Architecture. Everything needed to rebuild a generator/discriminator pair.
 struct ModelConfig {
@@ -67,6 +72,9 @@ struct DataConfig {
   std::string path;              // folder (recursive), Paris layout, class tree, or a .txt file list
   double min_crop = 0.3;         // random crop side as a fraction of the short side: U[min_crop, 1]
   double max_aspect = 1.5;       // crop aspect jitter: w/h in [1/max_aspect, max_aspect]
+  CropFrame frame = CropFrame::ShortSide;  // what a crop's fraction is of (see CropFrame)
+  double max_crop = 1.0;         // largest crop fraction; above 1 (frame whole only) the window
+                                 // reaches past the photo, which is reflected there
   bool hflip = true;             // random horizontal flip
   int loader_threads = 0;        // decoding threads; 0 = hardware concurrency
   int prefetch_batches = 4;      // batches decoded ahead (bounds memory)
@@ -93,8 +101,11 @@ struct TrainConfig {
   double d_input_noise = 0.0;    // std of Gaussian noise added to every image D sees, real or fake
                                  // ([-1, 1] range; "instance noise"): D cannot win on fine texture alone
   double ema_decay = 0.0;        // > 0: keep an exponential moving average of G's weights (e.g. 0.999)
-                                 // and ship/sample it; it averages out GAN oscillation
+                                 // and ship/sample it; it averages out GAN oscillation. It warms up
+                                 // (follows fast early on) unless the run starts from init_from
   uint64_t seed = 0;             // everything random derives from this
+  std::string init_from;         // a model file (.ctxm) or checkpoint whose generator weights start a
+                                 // new run (fine-tuning; same architecture; D starts fresh); "" = random
   int threads = 0;               // intra-op threads; 0 = hardware concurrency
   Precision precision = Precision::FP32;
   int64_t log_every = 10;        // steps between log.jsonl lines
@@ -110,12 +121,14 @@ const char* to_string(Precision p);
 const char* to_string(MaskKind k);
 const char* to_string(HoleFill f);
 const char* to_string(Upsampling u);
+const char* to_string(CropFrame f);
 Bottleneck parse_bottleneck(const std::string& s);
 OutputRegion parse_output_region(const std::string& s);
 Precision parse_precision(const std::string& s);
 MaskKind parse_mask_kind(const std::string& s);
 HoleFill parse_hole_fill(const std::string& s);
 Upsampling parse_upsampling(const std::string& s);
+CropFrame parse_crop_frame(const std::string& s);
 
 void to_json(nlohmann::json& j, const ModelConfig& c);
 void from_json(const nlohmann::json& j, ModelConfig& c);
@@ -130,5 +143,13 @@ void from_json(const nlohmann::json& j, TrainConfig& c);
 // std::thread::hardware_concurrency().
 // libtorch defaults to 1 thread on this platform, so every entry point calls this.
 void set_threads(int n);
+
+// False on CPUs without AVX-512 (BW, VL and DQ, what PyTorch 1.13 asks of the
+// CPU before it sends bfloat16 convolutions to oneDNN): there they fall back
+// to a reference loop. Measured on a 2-core AVX2 machine: one center-model
+// training step took over a minute in bf16 against 3.2 s in fp32.
+bool bf16_convolutions_fast();
+// The one-line warning the tools print when bf16 is asked for where it is slow.
+const char* bf16_slow_warning();
 
 }  // namespace ctxenc

@@ -55,6 +55,8 @@ struct LoaderStats {
 // Random crop (scale and aspect jitter) + resize to size x size + flip, on an
 // RGB image. Deterministic in rng_seed.
 cv::Mat augment_crop(const cv::Mat& rgb, const DataConfig& cfg, int size, uint64_t rng_seed);
+// Throws UsageError for crop settings augment_crop cannot honour.
+void validate_crop(const DataConfig& cfg);
 
 // Multi-threaded, prefetching, bounded-memory loader. Batch `s` is the same
 // whatever the thread count or timing, so a resumed run sees the same data.

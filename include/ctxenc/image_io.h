@@ -31,6 +31,10 @@ cv::Mat load_image_rgb(const std::string& path, int64_t max_pixels = kDefaultMax
 // Decodes a mask: any image, converted to grey; >= 127 is hole (255), else 0.
 cv::Mat load_mask(const std::string& path, int64_t max_pixels = kDefaultMaxPixels);
 
+// The part of img under rect r, which may reach past the image border: the
+// outside is filled by reflection (reflect, images) or with zeros (masks).
+cv::Mat crop_padded(const cv::Mat& img, const cv::Rect& r, bool reflect = true);
+
 // Encodes by extension (.png, .jpg, .jpeg, .webp, .bmp) and writes atomically.
 // Accepts CV_8UC3 RGB or CV_8UC1.
 void save_image(const std::string& path, const cv::Mat& image);

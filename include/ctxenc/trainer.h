@@ -42,6 +42,11 @@ class Trainer {
   torch::Tensor inpaint(const torch::Tensor& images, const torch::Tensor& holes,
                         const torch::Tensor& prefilled = {});
 
+  // Starts G (and its weight average) from the generator of a model file or
+  // checkpoint with the same architecture (cfg.init_from); D and the
+  // optimizers stay fresh. Throws ModelFileError naming what differs.
+  void init_generator(const std::string& path);
+
   // Checkpoint: G, D, both optimizers, step, RNG state and the full config.
   void save_checkpoint(const std::string& path) const;
   // Restores a checkpoint written by a trainer with the same model config.

@@ -54,6 +54,7 @@ void run_eval(const EvalCliOptions& o) {
   c.blend = parse_blend(o.blend);
   c.flip_average = o.flip_average;
   c.precision = parse_precision(o.precision);
+  if (c.precision == Precision::BF16 && !bf16_convolutions_fast()) std::cerr << "ctxenc: " << bf16_slow_warning() << "\n";
   c.hole_ratio = o.hole_ratio;
   c.seed = o.seed;
   c.limit = o.limit;

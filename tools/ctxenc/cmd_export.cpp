@@ -3,6 +3,8 @@
 #include <filesystem>
 #include <iostream>
 #include <memory>
+#include <string>
+#include <vector>
 
 #include "commands.h"
 #include "ctxenc/errors.h"
@@ -12,19 +14,24 @@ namespace ctxenc::cli {
 
 void setup_export(CLI::App& app) {
   struct ExportOptions {
-    std::string checkpoint, out;
+    std::vector<std::string> inputs;
+    std::string out;
     bool bf16 = false;
   };
   auto opt = std::make_shared<ExportOptions>();
   CLI::App* sub = app.add_subcommand(
       "export",
       "Write a checkpoint's generator (its weight average if the run kept one) as a model file,\n"
-      "with the training config and step: ctxenc export runs/x/checkpoint.ctx -o model.ctxm");
-  sub->add_option("checkpoint", opt->checkpoint, "Training checkpoint (.ctx) or model file")->required();
+      "with the training config and step: ctxenc export runs/x/checkpoint.ctx -o model.ctxm\n"
+      "Given several files of one architecture, writes the mean of their weights (a model soup,\n"
+      "for runs that share a start, e.g. a model and its fine-tuning): ctxenc export a.ctxm b.ctxm -o avg.ctxm");
+  sub->add_option("inputs", opt->inputs, "Training checkpoint (.ctx) or model file; several: their weights averaged")
+      ->required();
   sub->add_option("-o,--out", opt->out, "Model file to write (.ctxm)")->required();
   sub->add_flag("--bf16", opt->bf16, "Store weights as bfloat16 (half the size)");
   sub->callback([opt] {
-    export_model(opt->checkpoint, opt->out, opt->bf16);
+    if (opt->inputs.size() == 1) export_model(opt->inputs.front(), opt->out, opt->bf16);
+    else export_average(opt->inputs, opt->out, opt->bf16);
     std::cout << "wrote " << opt->out << " (" << std::filesystem::file_size(opt->out) / 1024 << " KiB)\n";
   });
 }

@@ -10,6 +10,7 @@
 #include <opencv2/imgproc.hpp>
 
 #include "commands.h"
+#include "ctxenc/config.h"
 #include "ctxenc/errors.h"
 #include "ctxenc/image_io.h"
 #include "ctxenc/inpaint.h"
@@ -136,6 +137,7 @@ void run_inpaint(const InpaintCliOptions& o) {
   io.flip_average = o.flip_average;
   io.threads = o.threads;
   io.precision = parse_precision(o.precision);
+  if (io.precision == Precision::BF16 && !bf16_convolutions_fast()) std::cerr << "ctxenc: " << bf16_slow_warning() << "\n";
   if (o.input_dir.empty() && o.image.empty()) throw UsageError("give an IMAGE, or --input DIR for a folder");
   if (!o.input_dir.empty() && !o.image.empty()) throw UsageError("give either an IMAGE or --input DIR, not both");
   if (o.max_pixels < 64) throw UsageError("--max-pixels must be >= 64");

@@ -172,6 +172,9 @@ void setup_train(CLI::App& app) {
   o.add<double>(sub, "--ema-decay", [](C& c, const double& v) { c.ema_decay = v; },
                 "Ship a moving average of G's weights with this decay (0 = off; e.g. 0.999)", "0");
   o.add<uint64_t>(sub, "--seed", [](C& c, const uint64_t& v) { c.seed = v; }, "Random seed", "0");
+  o.add<std::string>(sub, "--init-from", [](C& c, const std::string& v) { c.init_from = v; },
+                     "Start G from this model file or checkpoint (same architecture; D starts fresh): fine-tuning",
+                     "");
   o.add<int>(sub, "--threads", [](C& c, const int& v) { c.threads = v; }, "Compute threads (0 = all cores)", "0");
   o.add<int>(sub, "--loader-threads", [](C& c, const int& v) { c.data.loader_threads = v; },
              "Image decoding threads (0 = all cores)", "0");
@@ -181,6 +184,13 @@ void setup_train(CLI::App& app) {
                 "Smallest random crop, as a fraction of the short side", std::to_string(d.data.min_crop));
   o.add<double>(sub, "--max-aspect", [](C& c, const double& v) { c.data.max_aspect = v; },
                 "Crop aspect-ratio jitter bound", std::to_string(d.data.max_aspect));
+  o.add<std::string>(sub, "--crop-frame", [](C& c, const std::string& v) { c.data.frame = parse_crop_frame(v); },
+                     "short-side (crops of the short side at random places) | whole (the whole photo squeezed, as "
+                     "eval shows it, through a window of [--min-crop, --max-crop] x each side)",
+                     to_string(d.data.frame));
+  o.add<double>(sub, "--max-crop", [](C& c, const double& v) { c.data.max_crop = v; },
+                "Largest crop fraction (--crop-frame whole; above 1 the photo sits in a reflected border)",
+                "1");
   o.add_flag(sub, "--no-flip", [](C& c) { c.data.hflip = false; }, "Disable random horizontal flips");
   o.add<int64_t>(sub, "--cache-mb", [](C& c, const int64_t& v) { c.data.cache_mb = v; },
                  "Decoded-image cache size in MiB (0 = off)", std::to_string(d.data.cache_mb));
