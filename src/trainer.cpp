@@ -77,11 +77,9 @@ double Trainer::apply_lr_schedule() {
 
 void Trainer::update_ema() {
   if (!g_ema_) return;
-  // Warm-up: early on the average follows quickly, so it is not biased to a random init. A run
-  // started from a trained model (init_from) averages at the full decay from its first step: there the
-  // init is a good model, and the average is a weight average of it and its fine-tuning.
+  // Warm-up: early on the average follows quickly, so it is not biased to a random init.
   const double warm = (1.0 + static_cast<double>(step_)) / (10.0 + static_cast<double>(step_));
-  const double d = cfg_.init_from.empty() ? std::min(cfg_.ema_decay, warm) : cfg_.ema_decay;
+  const double d = cfg_.ema_warmup ? std::min(cfg_.ema_decay, warm) : cfg_.ema_decay;
   torch::NoGradGuard no_grad;
   auto src = g_->parameters(), dst = g_ema_->parameters();
   for (size_t i = 0; i < src.size(); ++i) dst[i].mul_(d).add_(src[i].detach(), 1.0 - d);

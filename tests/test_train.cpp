@@ -382,6 +382,27 @@ TEST(TrainRun, InitFromStartsGeneratorFromAModelAndRefusesAnotherArchitecture) {
   EXPECT_FALSE(fs::exists(d.path / "missing"));
 }
 
+TEST(Train, WeightAverageWithoutWarmupAveragesAtItsDecayFromTheFirstStep) {
+  TrainConfig t;
+  t.model = tiny_model(32, Bottleneck::Channelwise);
+  t.batch_size = 2;
+  t.ema_decay = 0.9;
+  torch::manual_seed(3);
+  auto images = torch::rand({2, 3, 32, 32}) * 2 - 1, holes = torch::zeros({2, 1, 32, 32});
+  for (bool warmup : {true, false}) {
+    t.ema_warmup = warmup;
+    Trainer trainer(t);
+    std::vector<torch::Tensor> init;
+    for (const auto& p : trainer.generator()->parameters()) init.push_back(p.detach().clone());
+    trainer.train_step(images, holes);
+    const double keep = warmup ? 0.1 : 0.9;  // step 0 of the warm-up: (1 + 0) / (10 + 0)
+    auto g = trainer.generator()->parameters(), avg = trainer.shipped_generator()->parameters();
+    for (size_t i = 0; i < g.size(); ++i)
+      EXPECT_TRUE(torch::allclose(avg[i], keep * init[i] + (1 - keep) * g[i].detach(), 1e-5, 1e-6))
+          << "warmup " << warmup << ", parameter " << i;
+  }
+}
+
 TEST(TrainRun, RefusesToOverwriteAnExistingRun) {
   TempDir d;
   run_training(tiny_run(d / "run", 1), false);

@@ -101,8 +101,10 @@ struct TrainConfig {
   double d_input_noise = 0.0;    // std of Gaussian noise added to every image D sees, real or fake
                                  // ([-1, 1] range; "instance noise"): D cannot win on fine texture alone
   double ema_decay = 0.0;        // > 0: keep an exponential moving average of G's weights (e.g. 0.999)
-                                 // and ship/sample it; it averages out GAN oscillation. It warms up
-                                 // (follows fast early on) unless the run starts from init_from
+                                 // and ship/sample it; it averages out GAN oscillation
+  bool ema_warmup = true;        // the average follows fast early on (decay (1+t)/(10+t) until that
+                                 // reaches ema_decay), so it forgets a random init; false averages at
+                                 // ema_decay from step 0 (fine-tuning: an average of init_from and its run)
   uint64_t seed = 0;             // everything random derives from this
   std::string init_from;         // a model file (.ctxm) or checkpoint whose generator weights start a
                                  // new run (fine-tuning; same architecture; D starts fresh); "" = random

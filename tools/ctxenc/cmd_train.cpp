@@ -171,6 +171,9 @@ void setup_train(CLI::App& app) {
                 "Loss weight of the overlap ring", "10");
   o.add<double>(sub, "--ema-decay", [](C& c, const double& v) { c.ema_decay = v; },
                 "Ship a moving average of G's weights with this decay (0 = off; e.g. 0.999)", "0");
+  o.add_flag(sub, "--no-ema-warmup", [](C& c) { c.ema_warmup = false; },
+             "Average at --ema-decay from the first step (fine-tuning with --init-from: the average starts at "
+             "the init)");
   o.add<uint64_t>(sub, "--seed", [](C& c, const uint64_t& v) { c.seed = v; }, "Random seed", "0");
   o.add<std::string>(sub, "--init-from", [](C& c, const std::string& v) { c.init_from = v; },
                      "Start G from this model file or checkpoint (same architecture; D starts fresh): fine-tuning",
