@@ -331,12 +331,23 @@ TEST(Train, LearningRateDecaysLinearlyToZeroInTheOptimizers) {
   EXPECT_FALSE(fs::exists(d.path / "never"));
 }
 
-TEST(Train, InstanceNoiseChangesOnlyWhatTheDiscriminatorSees) {
+namespace {
+// A center model at 32 px, batch 2, and a seeded random batch for it: for tests of a single step.
+TrainConfig tiny_step_config() {
   TrainConfig t;
   t.model = tiny_model(32, Bottleneck::Channelwise);
   t.batch_size = 2;
+  return t;
+}
+std::pair<torch::Tensor, torch::Tensor> random_batch() {
   torch::manual_seed(3);
-  auto images = torch::rand({2, 3, 32, 32}) * 2 - 1, holes = torch::zeros({2, 1, 32, 32});
+  return {torch::rand({2, 3, 32, 32}) * 2 - 1, torch::zeros({2, 1, 32, 32})};
+}
+}  // namespace
+
+TEST(Train, InstanceNoiseChangesOnlyWhatTheDiscriminatorSees) {
+  TrainConfig t = tiny_step_config();
+  auto [images, holes] = random_batch();
   Trainer plain(t);
   const StepStats a = plain.train_step(images, holes);
   t.d_input_noise = 0.5;
@@ -383,12 +394,9 @@ TEST(TrainRun, InitFromStartsGeneratorFromAModelAndRefusesAnotherArchitecture) {
 }
 
 TEST(Train, WeightAverageWithoutWarmupAveragesAtItsDecayFromTheFirstStep) {
-  TrainConfig t;
-  t.model = tiny_model(32, Bottleneck::Channelwise);
-  t.batch_size = 2;
+  TrainConfig t = tiny_step_config();
   t.ema_decay = 0.9;
-  torch::manual_seed(3);
-  auto images = torch::rand({2, 3, 32, 32}) * 2 - 1, holes = torch::zeros({2, 1, 32, 32});
+  auto [images, holes] = random_batch();
   for (bool warmup : {true, false}) {
     t.ema_warmup = warmup;
     Trainer trainer(t);
