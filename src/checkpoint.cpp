@@ -6,6 +6,7 @@
 #include <cstring>
 #include <sstream>
 
+#include "ctxenc/batchnorm_recalibration.h"
 #include "ctxenc/errors.h"
 #include "ctxenc/model_info.h"
 
@@ -209,15 +210,39 @@ LoadedGenerator load_generator(const std::string& path) {
   return generator_from_container(read_container(path), path);
 }
 
-void export_model(const std::string& checkpoint, const std::string& out, bool bf16) {
+// With r.data set: re-measures g's BatchNorm statistics on crops framed as
+// its training config says (or as r overrides) and records how in `extra`.
+static void maybe_recalibrate(LoadedGenerator& g, const BatchNormRecalibration& r, nlohmann::json& extra) {
+  if (r.data.empty()) return;
+  TrainConfig tc;
+  if (g.header.contains("train")) {
+    try {
+      tc = g.header.at("train").get<TrainConfig>();
+    } catch (const std::exception& e) {
+      throw ModelFileError(std::string("the model's training config is unreadable: ") + e.what());
+    }
+  }
+  set_threads(r.threads);
+  recalibrate_batch_norm(g.generator, tc.data, tc.mask, r);
+  extra["batchnorm_recalibrated"] = {{"data", r.data},
+                                     {"batches", r.batches},
+                                     {"batch_size", r.batch_size},
+                                     {"frame", r.frame.empty() ? to_string(tc.data.frame) : r.frame},
+                                     {"seed", r.seed}};
+}
+
+void export_model(const std::string& checkpoint, const std::string& out, bool bf16,
+                  const BatchNormRecalibration& recalibration) {
   LoadedGenerator g = load_generator(checkpoint);
   nlohmann::json extra;
   if (g.header.contains("train")) extra["train"] = g.header["train"];
   extra["exported_from"] = checkpoint;
+  maybe_recalibrate(g, recalibration, extra);
   save_model_file(out, g.generator, g.step, extra, bf16 ? torch::kBFloat16 : torch::kFloat32);
 }
 
-void export_average(const std::vector<std::string>& inputs, const std::string& out, bool bf16) {
+void export_average(const std::vector<std::string>& inputs, const std::string& out, bool bf16,
+                    const BatchNormRecalibration& recalibration) {
   if (inputs.size() < 2) throw UsageError("averaging needs at least two model files");
   LoadedGenerator sum = load_generator(inputs.front());
   const nlohmann::json arch = sum.config;
@@ -243,6 +268,8 @@ void export_average(const std::vector<std::string>& inputs, const std::string& o
   nlohmann::json extra;
   if (last.header.contains("train")) extra["train"] = last.header["train"];
   extra["averaged_from"] = inputs;
+  sum.header = last.header;  // the recalibration frames crops as the last input was trained
+  maybe_recalibrate(sum, recalibration, extra);
   save_model_file(out, sum.generator, last.step, extra, bf16 ? torch::kBFloat16 : torch::kFloat32);
 }
 

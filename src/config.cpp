@@ -167,7 +167,7 @@ void to_json(nlohmann::json& j, const TrainConfig& c) {
        {"batch_size", c.batch_size}, {"steps", c.steps}, {"lr", c.lr}, {"beta1", c.beta1},
        {"g_lr_mult", c.g_lr_mult}, {"lambda_rec", c.lambda_rec},
        {"lambda_adv", c.lambda_adv}, {"overlap_weight", c.overlap_weight},
-       {"d_input_noise", c.d_input_noise}, {"ema_decay", c.ema_decay}, {"ema_warmup", c.ema_warmup},
+       {"d_input_noise", c.d_input_noise}, {"r1_gamma", c.r1_gamma}, {"ema_decay", c.ema_decay}, {"ema_warmup", c.ema_warmup},
        {"lr_decay_from", c.lr_decay_from},
        {"seed", c.seed}, {"init_from", c.init_from}, {"threads", c.threads}, {"precision", to_string(c.precision)},
        {"log_every", c.log_every}, {"save_every", c.save_every}, {"keep_every", c.keep_every},
@@ -187,6 +187,7 @@ void from_json(const nlohmann::json& j, TrainConfig& c) {
   get_opt(j, "lambda_adv", c.lambda_adv);
   get_opt(j, "overlap_weight", c.overlap_weight);
   get_opt(j, "d_input_noise", c.d_input_noise);
+  get_opt(j, "r1_gamma", c.r1_gamma);
   get_opt(j, "ema_decay", c.ema_decay);
   get_opt(j, "ema_warmup", c.ema_warmup);
   get_opt(j, "lr_decay_from", c.lr_decay_from);

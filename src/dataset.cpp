@@ -99,7 +99,9 @@ cv::Mat augment_crop(const cv::Mat& rgb, const DataConfig& cfg, int size, uint64
   const bool flip = cfg.hflip && uniform01(rng) < 0.5;
   cv::Mat out;
   const bool shrink = window.width >= size && window.height >= size;
-  cv::resize(crop_padded(rgb, window), out, cv::Size(size, size), 0, 0, shrink ? cv::INTER_AREA : cv::INTER_LINEAR);
+  // A view when the window lies inside the photo; a reflected copy only when it reaches past it.
+  const bool inside = (window & cv::Rect(0, 0, w, h)) == window;
+  cv::resize(inside ? rgb(window) : crop_padded(rgb, window), out, cv::Size(size, size), 0, 0, shrink ? cv::INTER_AREA : cv::INTER_LINEAR);
   if (flip) cv::flip(out, out, 1);
   return out;
 }

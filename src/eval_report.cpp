@@ -40,7 +40,8 @@ std::string method_description(const EvalReportInputs& in, const std::string& m)
     return "model: `" + cfg.model + "` (step " + in.model["step"].dump() + ", " + mc["image_size"].dump() +
            " px, " + mc["output"].get<std::string>() + " output) through ctxenc::Inpainter, strategy " +
            to_string(cfg.strategy) + ", blend " + to_string(cfg.blend) + (cfg.flip_average ? ", flip-averaged" : "") +
-           ", " + to_string(cfg.precision) + ".";
+           (mc["output"] == "center" ? ", center fit " + nlohmann::json(cfg.center_fit).dump() : std::string()) + ", " +
+           to_string(cfg.precision) + ".";
   }
   if (m == "predictions")
     return "predictions: already-inpainted images from `" + cfg.predictions +

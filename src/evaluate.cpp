@@ -257,6 +257,7 @@ EvalResult run_evaluation(const EvalConfig& cfg, const EvalCallbacks& cb) {
     io.strategy = cfg.strategy;
     io.blend = cfg.blend;
     io.flip_average = cfg.flip_average;
+    io.center_fit = cfg.center_fit;
     io.threads = cfg.threads;
     io.precision = cfg.precision;
     inpainter = std::make_unique<Inpainter>(cfg.model, io);
@@ -267,6 +268,7 @@ EvalResult run_evaluation(const EvalConfig& cfg, const EvalCallbacks& cb) {
                    {"strategy", to_string(cfg.strategy)},
                    {"blend", to_string(cfg.blend)},
                    {"flip_average", cfg.flip_average},
+                   {"center_fit", cfg.center_fit},
                    {"precision", to_string(cfg.precision)}};
   }
   const int S = cfg.size > 0 ? cfg.size : inpainter ? inpainter->model_config().image_size : 128;

@@ -187,6 +187,7 @@ struct Inpainter::Impl {
 
 Inpainter::Inpainter(const std::string& model_path, const InpaintOptions& opt) : impl_(std::make_unique<Impl>()) {
   if (opt.context < 1.2) throw UsageError("--context must be >= 1.2");
+  if (!(opt.center_fit >= 0.8 && opt.center_fit <= 1.5)) throw UsageError("--center-fit must be in [0.8, 1.5]");
   set_threads(opt.threads);
   impl_->opt = opt;
   impl_->model = load_generator(model_path);
@@ -347,12 +348,25 @@ cv::Mat Inpainter::inpaint(const cv::Mat& image, const cv::Mat& mask_in, Inpaint
   }
   if (ratio == 1.0) throw InputError("the mask covers the whole image; there is no context to inpaint from");
 
-  cv::Mat work = push_pull_fill(image, hole);
-  cv::Mat remaining = hole.clone();
   cv::Mat labels, stats, centroids;
   const int n = cv::connectedComponentsWithStats(hole, labels, stats, centroids, 8, CV_32S);
   rep.holes = n - 1;
   const int S = I.S;
+  const bool center = I.model.config.output == OutputRegion::Center;
+  const double center_scale = static_cast<double>(S) / I.hole_side * I.opt.center_fit;  // window / hole box
+
+  cv::Mat work = push_pull_fill(image, hole);
+  if (center && I.opt.strategy == InpaintStrategy::Crop) {
+    // The center model's window shows it the hole's outer fringe as context
+    // (center_fit < 1: the box overhangs its square) and, through resampling,
+    // ~2 model pixels more; Telea fills that band better than push-pull.
+    int extent = 0;
+    for (int i = 1; i < n; ++i)
+      extent = std::max({extent, stats.at<int>(i, cv::CC_STAT_WIDTH), stats.at<int>(i, cv::CC_STAT_HEIGHT)});
+    const double overhang = std::max(0.0, 1.0 / I.opt.center_fit - 1.0) / 2.0 + 2.0 / (S / center_scale);
+    work = prefill_fringe(work, hole, /*band=*/5 + 2 + static_cast<int>(std::ceil(extent * overhang)));
+  }
+  cv::Mat remaining = hole.clone();
 
   // Square window of side `side` centred on rect r's centre.
   auto window_around = [](const cv::Rect& r, int side) {
@@ -388,8 +402,7 @@ cv::Mat Inpainter::inpaint(const cv::Mat& image, const cv::Mat& mask_in, Inpaint
     // One window in which the hole's box fills 1/context of the side (full
     // model) or fits the center model's hole square; never below model size.
     const int extent = std::max(bb.width, bb.height);
-    const double scale =
-        I.model.config.output == OutputRegion::Center ? static_cast<double>(S) / I.hole_side * 1.02 : I.opt.context;
+    const double scale = center ? center_scale : I.opt.context;
     int side = std::max(S, static_cast<int>(std::ceil(extent * scale)));
     cv::Rect win = window_around(bb, side);
     if (I.model.config.output == OutputRegion::Full) {

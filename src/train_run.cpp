@@ -174,11 +174,12 @@ TrainResult run_training(const TrainConfig& cfg_in, bool resume, const TrainCall
       throw Error(kExitInternal, "training diverged at step " + std::to_string(s) +
                                      " (non-finite loss); the last good checkpoint is " + ckpt);
     if (cb.primary && (s % cfg.log_every == 0 || s == cfg.steps)) {
-      log << nlohmann::json{{"step", s}, {"time_s", elapsed}, {"loss_d", st.loss_d},
-                            {"loss_adv", st.loss_adv}, {"loss_rec", st.loss_rec}, {"loss_g", st.loss_g},
-                            {"d_real", st.d_real}, {"d_fake", st.d_fake}, {"lr", st.lr},
-                            {"images_per_s", p.images_per_s}}.dump()
-          << "\n";
+      nlohmann::json line = {{"step", s}, {"time_s", elapsed}, {"loss_d", st.loss_d},
+                             {"loss_adv", st.loss_adv}, {"loss_rec", st.loss_rec}, {"loss_g", st.loss_g},
+                             {"d_real", st.d_real}, {"d_fake", st.d_fake}, {"lr", st.lr},
+                             {"images_per_s", p.images_per_s}};
+      if (cfg.r1_gamma > 0) line["r1"] = st.r1;
+      log << line.dump() << "\n";
       log.flush();
     }
     if (cb.primary && cfg.sample_every > 0 && (s % cfg.sample_every == 0 || s == cfg.steps)) {

@@ -32,6 +32,7 @@ Trainer::Trainer(const TrainConfig& cfg) : cfg_(cfg) {
   center_hole_ = center_hole(cfg_.model);
   if (cfg_.ema_decay < 0 || cfg_.ema_decay >= 1) throw UsageError("ema decay must be in [0, 1)");
   if (cfg_.d_input_noise < 0) throw UsageError("--d-input-noise must be >= 0");
+  if (!(cfg_.r1_gamma >= 0)) throw UsageError("--r1-gamma must be >= 0");
   if (cfg_.ema_decay > 0) {
     g_ema_ = Generator(cfg_.model);
     torch::NoGradGuard no_grad;
@@ -127,9 +128,19 @@ StepStats Trainer::train_step(const torch::Tensor& images_in, const torch::Tenso
   const bool adversarial = cfg_.lambda_adv > 0;
   if (adversarial) {
     opt_d_->zero_grad();
-    auto logit_real = d_->forward(d_input(real_view));
+    const bool r1 = cfg_.r1_gamma > 0;
+    auto real_in = d_input(real_view).detach().requires_grad_(r1);  // [B, C, s, s]
+    auto logit_real = d_->forward(real_in);
     auto logit_fake = d_->forward(d_input(fake_view(pred.detach())));
     auto loss_d = adversarial_loss(logit_real, true) + adversarial_loss(logit_fake, false);
+    if (r1) {
+      // E_real ||grad_x D(x)||^2, differentiable in D's weights (double backward).
+      auto grad = torch::autograd::grad({logit_real.sum()}, {real_in}, /*grad_outputs=*/{},
+                                        /*retain_graph=*/true, /*create_graph=*/true)[0];
+      auto penalty = grad.to(torch::kFloat32).pow(2).flatten(1).sum(1).mean();
+      loss_d = loss_d + 0.5 * cfg_.r1_gamma * penalty;
+      st.r1 = penalty.item<double>();
+    }
     loss_d.backward();
     if (hook_) hook_(*d_);
     opt_d_->step();

@@ -145,6 +145,14 @@ TEST(Cli, BadInputsGiveOneLineADistinctCodeAndNoOutput) {
       {"start from a model of another architecture",
        "train --data " + photos_dir() + " --out " + (d / "bad_run") + " --image-size 64 --init-from " + model,
        kExitModel},
+      {"negative R1 weight",
+       "train --data " + photos_dir() + " --out " + (d / "bad_run") + " --r1-gamma -1", kExitUsage},
+      {"center fit too small", "inpaint " + img + " --mask center --model " + model + " --center-fit 0.5 -o " + out,
+       kExitUsage},
+      {"center fit too large in eval",
+       "eval --data " + photos_dir() + " --model " + model + " --center-fit 2 --out " + (d / "bad_eval"), kExitUsage},
+      {"recalibrate on a missing folder",
+       "export " + model + " --recalibrate-bn " + (d / "nowhere") + " -o " + out, kExitUsage},
       {"export a missing checkpoint", "export " + (d / "none.ctx") + " -o " + out, kExitModel},
       {"export a truncated file", "export " + (d / "truncated.ctxm") + " -o " + out, kExitModel},
       {"export into a missing folder", "export " + model + " -o " + (d / "no_dir/m.ctxm"), kExitOutput},
@@ -157,6 +165,7 @@ TEST(Cli, BadInputsGiveOneLineADistinctCodeAndNoOutput) {
     EXPECT_FALSE(fs::exists(out)) << c.name;
   }
   EXPECT_FALSE(fs::exists(d.path / "bad_run"));  // a refused run leaves no run directory
+  EXPECT_FALSE(fs::exists(d.path / "bad_eval"));
   // The output directory holds no temp files either.
   for (const auto& e : fs::directory_iterator(d.path))
     EXPECT_EQ(e.path().string().find(".tmp."), std::string::npos) << e.path();

@@ -204,6 +204,7 @@ TEST(Eval, EndToEndWithAModelAndTheBaselines) {
   EXPECT_EQ(j["protocol"]["size"], 32);
   EXPECT_EQ(j["protocol"]["images"], 8);
   EXPECT_EQ(j["protocol"]["mask"], "center");
+  EXPECT_EQ(j["protocol"]["model"]["center_fit"], 0.98);  // recorded: it changes what a center model sees
   ASSERT_EQ(j["methods"].size(), 4u);
   EXPECT_EQ(j["methods"][1]["method"], "telea");
   EXPECT_NEAR(j["methods"][1]["l1_percent"].get<double>(), 100 * r.methods[1].l1, 1e-9);

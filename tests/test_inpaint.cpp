@@ -12,6 +12,7 @@
 #include "ctxenc/errors.h"
 #include "ctxenc/image_io.h"
 #include "ctxenc/inpaint.h"
+#include "ctxenc/prefill.h"
 #include "test_util.h"
 
 using namespace ctxenc;
@@ -196,6 +197,30 @@ TEST(Inpaint, CenterMaskFollowsTheModel) {
   EXPECT_EQ(cv::countNonZero(full.center_mask(128, 128)), 64 * 64);
 }
 
+// center_fit sets how much of the center model's square the hole's box fills:
+// another fit frames another window, so the fill changes; only the hole does.
+TEST(Inpaint, CenterFitChangesTheWindowAndIsRangeChecked) {
+  TempDir d;
+  const std::string model = write_tiny_model(d, OutputRegion::Center);
+  EXPECT_EQ(InpaintOptions{}.center_fit, 0.98);
+  InpaintOptions o;
+  o.blend = Blend::None;
+  cv::Mat img = photo(96, 96);
+  cv::Mat mask = cv::Mat::zeros(img.size(), CV_8UC1);
+  mask(cv::Rect(30, 34, 40, 36)).setTo(255);
+  o.center_fit = 0.9;
+  cv::Mat tight = Inpainter(model, o).inpaint(img, mask);
+  o.center_fit = 1.3;
+  cv::Mat loose = Inpainter(model, o).inpaint(img, mask);
+  expect_exact_outside(img, tight, mask);
+  expect_exact_outside(img, loose, mask);
+  EXPECT_GT(cv::norm(tight, loose, cv::NORM_L1), 0.0);
+  for (double bad : {0.79, 1.51}) {
+    o.center_fit = bad;
+    EXPECT_THROW(Inpainter(model, o), UsageError) << bad;
+  }
+}
+
 TEST(ImageIo, HugeImagesAreRefusedBeforeDecoding) {
   TempDir d;
   // A PNG whose header claims 20000x20000 and which holds no pixel data at all.
@@ -275,4 +300,48 @@ TEST(Inpaint, TeleaPrefilledCenterModelStartsAtTheTeleaFillOfItsSquare) {
   double mx = 0;
   cv::minMaxLoc(diff.reshape(1), nullptr, &mx, nullptr, nullptr, mask3.reshape(1));
   EXPECT_LE(mx, 1.0);
+}
+
+// The fringe pre-fill is OpenCV Telea near the hole's edge and leaves the deep
+// hole alone: pixels nearer than band/2 - 2 px to the known pixels equal a
+// Telea fill of the whole hole (Telea marches into the band from both sides).
+TEST(Prefill, FringeIsTheTeleaFillNearTheEdgeAndLeavesTheDeepHole) {
+  cv::Mat img = photo(128, 128);
+  cv::Mat hole = cv::Mat::zeros(img.size(), CV_8UC1);
+  hole(cv::Rect(32, 30, 64, 60)).setTo(255);
+  cv::Mat full, dist;
+  cv::inpaint(img, hole, full, 5.0, cv::INPAINT_TELEA);
+  cv::distanceTransform(hole > 0, dist, cv::DIST_L2, cv::DIST_MASK_PRECISE);
+  for (int band : {6, 10, 14, 20}) {
+    SCOPED_TRACE(band);
+    const cv::Mat f = prefill_fringe(img, hole, band);
+    int near_checked = 0, near_equal = 0, deep_checked = 0, deep_equal = 0, outside_changed = 0;
+    for (int y = 0; y < img.rows; ++y)
+      for (int x = 0; x < img.cols; ++x) {
+        const cv::Vec3b got = f.at<cv::Vec3b>(y, x);
+        if (!hole.at<uchar>(y, x)) {
+          outside_changed += got != img.at<cv::Vec3b>(y, x);
+          continue;
+        }
+        const float d = dist.at<float>(y, x);
+        if (d < band / 2.0 - 2) {
+          ++near_checked;
+          near_equal += got == full.at<cv::Vec3b>(y, x);
+        } else if (d > band) {
+          ++deep_checked;
+          deep_equal += got == img.at<cv::Vec3b>(y, x);
+        }
+      }
+    EXPECT_EQ(outside_changed, 0);
+    EXPECT_EQ(near_equal, near_checked);
+    EXPECT_GT(deep_checked, 0);
+    EXPECT_EQ(deep_equal, deep_checked);
+  }
+  // The band is Telea's work, not a copy: the hole's edge pixels changed.
+  const cv::Mat f = prefill_fringe(img, hole, 6);
+  EXPECT_NE(f.at<cv::Vec3b>(30, 60), img.at<cv::Vec3b>(30, 60));
+  EXPECT_THROW(prefill_fringe(img, hole, 0), UsageError);
+  // No hole: the image comes back unchanged.
+  const cv::Mat none = prefill_fringe(img, cv::Mat::zeros(img.size(), CV_8UC1), 6);
+  EXPECT_EQ(cv::norm(none, img, cv::NORM_INF), 0.0);
 }

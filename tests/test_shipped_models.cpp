@@ -16,12 +16,13 @@ using ctxenc::test::TempDir;
 namespace {
 
 // Required PSNR leads over Telea on the 8 committed photos, with the eval
-// protocol's defaults (raw prediction, composited). Measured when the models
-// were shipped (docs/training.md): center +1.15 dB (the first center model,
-// now replaced, had +0.82 and fails this margin); region +0.49 dB
-// (random-region) and +0.88 dB (free-form). The margins leave room for
+// protocol's defaults (raw prediction, composited, center fit 0.98). Measured
+// when the models were shipped (docs/training.md): center +1.20 dB (the
+// previous center model, step 3500 of models/recipes/center.json, has +1.07 with
+// the same inference and fails this margin; the first one had +0.82); region
+// +0.49 dB (random-region) and +0.88 dB (free-form). The margins leave room for
 // floating-point differences between machines, not for a worse model.
-constexpr double kCenterMarginDb = 0.85;
+constexpr double kCenterMarginDb = 1.1;
 constexpr double kRegionMarginDb = 0.3;
 
 const MethodScore& row(const EvalResult& r, const std::string& name) {

@@ -100,6 +100,9 @@ struct TrainConfig {
   double overlap_weight = 10.0;  // loss weight of the overlap ring
   double d_input_noise = 0.0;    // std of Gaussian noise added to every image D sees, real or fake
                                  // ([-1, 1] range; "instance noise"): D cannot win on fine texture alone
+  double r1_gamma = 0.0;         // > 0: R1 penalty gamma/2 * E||d D(real)/d real||^2 added to D's loss
+                                 // (Mescheder et al. 2018): D cannot make steep decisions, so it does not
+                                 // saturate and G's adversarial gradient stays moderate
   double ema_decay = 0.0;        // > 0: keep an exponential moving average of G's weights (e.g. 0.999)
                                  // and ship/sample it; it averages out GAN oscillation
   bool ema_warmup = true;        // the average follows fast early on (decay (1+t)/(10+t) until that

@@ -32,6 +32,11 @@ struct InpaintOptions {
   InpaintStrategy strategy = InpaintStrategy::Crop;  // how holes map onto model windows
   Blend blend = Blend::Feather;                      // seam treatment
   double context = 2.0;        // crop: window side / hole bounding-box side (>= 1.2)
+  // Center model, crop: window side = hole box side x S / (model's hole square)
+  // x center_fit. Below 1 the box overhangs the square by a fringe that the
+  // model sees as context, pre-filled by Telea; its prediction covers the rest.
+  // 0.98 was chosen on the training photos (docs/training.md). In [0.8, 1.5].
+  double center_fit = 0.98;
   bool flip_average = false;   // also predict the mirrored window and average both (2x time)
   int threads = 0;             // intra-op threads; 0 = hardware concurrency
   Precision precision = Precision::FP32;

@@ -1,6 +1,7 @@
 // ctxenc/model_info.h — torch-free access to model files and checkpoints for
 // the CLI: a summary, and the export of a checkpoint to a model file.
 #pragma once
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -8,17 +9,30 @@
 
 namespace ctxenc {
 
+// Optional last step of an export: re-measure the BatchNorm statistics of the
+// written weights on training crops (see batchnorm_recalibration.h).
+struct BatchNormRecalibration {
+  std::string data;          // dataset whose train split is sampled; "" = no recalibration
+  int64_t batches = 100;     // forward passes
+  int batch_size = 64;       // crops per pass
+  std::string frame;         // "short-side" or "whole"; "" = as in the model's training config
+  uint64_t seed = 0;         // crops and masks derive from it
+  int threads = 0;           // intra-op threads (0 = hardware concurrency)
+};
+
 // {file, kind, step, model, generator_parameters, [discriminator_parameters],
 //  [dtype], [train]}. Loads and checks the whole file; throws ModelFileError.
 nlohmann::json describe_model_file(const std::string& path);
 
 // Checkpoint -> generator-only model file (its weight average if it has one),
 // stored as float32 or, with bf16, bfloat16 (half the size).
-void export_model(const std::string& checkpoint, const std::string& out, bool bf16);
+void export_model(const std::string& checkpoint, const std::string& out, bool bf16,
+                  const BatchNormRecalibration& recalibration = {});
 // Several model files or checkpoints of one architecture -> one model file
 // whose weights (and BatchNorm statistics) are their mean: a "model soup" of
 // runs that share a starting point, such as a model and its fine-tuning.
 // Header: the last input's step and train config, and "averaged_from".
-void export_average(const std::vector<std::string>& inputs, const std::string& out, bool bf16);
+void export_average(const std::vector<std::string>& inputs, const std::string& out, bool bf16,
+                    const BatchNormRecalibration& recalibration = {});
 
 }  // namespace ctxenc

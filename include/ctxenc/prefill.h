@@ -11,4 +11,11 @@ namespace ctxenc {
 // filled by OpenCV Telea (radius 5) for HoleFill::Telea, or rgb itself for Mean.
 cv::Mat prefill_holes(const cv::Mat& rgb, const cv::Mat& hole, HoleFill fill);
 
+// Telea (radius 5) over the band of hole pixels within `band` px of the known
+// pixels; deeper hole pixels keep rgb's values. Telea marches into the band
+// from both of its sides, so pixels nearer than band/2 - 2 px to the known
+// pixels equal a Telea fill of the whole hole, at a cost that follows the band,
+// not the hole. band >= 1 (UsageError otherwise).
+cv::Mat prefill_fringe(const cv::Mat& rgb, const cv::Mat& hole, int band);
+
 }  // namespace ctxenc

@@ -16,7 +16,8 @@
 namespace ctxenc {
 
 struct StepStats {
-  double loss_d = 0;    // discriminator BCE, real + fake
+  double loss_d = 0;    // discriminator loss: BCE, real + fake (+ r1_gamma/2 * r1)
+  double r1 = 0;        // R1: mean squared gradient norm of D's logit at real inputs (r1_gamma > 0)
   double loss_adv = 0;  // generator adversarial BCE
   double loss_rec = 0;  // masked L2 over the hole (ring weighted)
   double loss_g = 0;    // lambda_rec * loss_rec + lambda_adv * loss_adv

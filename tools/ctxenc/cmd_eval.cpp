@@ -25,6 +25,7 @@ struct EvalCliOptions {
   int grid = 8, size = 0, threads = 0;
   bool save_images = false;
   bool flip_average = false;
+  double center_fit = 0.98;
 };
 
 std::vector<std::string> split_list(const std::string& s) {
@@ -53,6 +54,7 @@ void run_eval(const EvalCliOptions& o) {
   c.strategy = parse_strategy(o.strategy);
   c.blend = parse_blend(o.blend);
   c.flip_average = o.flip_average;
+  c.center_fit = o.center_fit;
   c.precision = parse_precision(o.precision);
   if (c.precision == Precision::BF16 && !bf16_convolutions_fast()) std::cerr << "ctxenc: " << bf16_slow_warning() << "\n";
   c.hole_ratio = o.hole_ratio;
@@ -122,6 +124,7 @@ void setup_eval(CLI::App& app) {
   sub->add_option("--threads", o.threads, "Model: compute threads (0 = all cores)")->capture_default_str();
   sub->add_option("--precision", o.precision, "Model: fp32 | bf16")->capture_default_str();
   sub->add_flag("--flip-average", o.flip_average, "Model: average with the prediction for the mirrored input");
+  sub->add_option("--center-fit", o.center_fit, "Center model: as in ctxenc inpaint")->capture_default_str();
   sub->add_flag("--save-images", o.save_images,
                 "Also write REPORT_DIR/images/{masked,mask,truth,<method>}/<name>.png at S x S");
   sub->callback([opt] { run_eval(*opt); });

@@ -17,6 +17,7 @@ void setup_export(CLI::App& app) {
     std::vector<std::string> inputs;
     std::string out;
     bool bf16 = false;
+    BatchNormRecalibration recalibration;
   };
   auto opt = std::make_shared<ExportOptions>();
   CLI::App* sub = app.add_subcommand(
@@ -29,9 +30,27 @@ void setup_export(CLI::App& app) {
       ->required();
   sub->add_option("-o,--out", opt->out, "Model file to write (.ctxm)")->required();
   sub->add_flag("--bf16", opt->bf16, "Store weights as bfloat16 (half the size)");
+  BatchNormRecalibration& r = opt->recalibration;
+  sub->add_option("--recalibrate-bn", r.data,
+                  "Dataset (its train split) on which to re-measure the BatchNorm statistics of the written\n"
+                  "weights: a weight average carries statistics measured on other weights")
+      ->check(CLI::ExistingPath);
+  sub->add_option("--recalibrate-batches", r.batches, "Forward passes for --recalibrate-bn")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  sub->add_option("--recalibrate-batch-size", r.batch_size, "Crops per pass for --recalibrate-bn")
+      ->check(CLI::Range(2, 4096))
+      ->capture_default_str();
+  sub->add_option("--recalibrate-frame", r.frame,
+                  "Crop framing for --recalibrate-bn: short-side or whole (default: the model's training config)")
+      ->check(CLI::IsMember({"short-side", "whole"}));
+  sub->add_option("--recalibrate-seed", r.seed, "Seed of the recalibration crops")->capture_default_str();
+  sub->add_option("--threads", r.threads, "Intra-op threads for --recalibrate-bn (0 = all cores)")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
   sub->callback([opt] {
-    if (opt->inputs.size() == 1) export_model(opt->inputs.front(), opt->out, opt->bf16);
-    else export_average(opt->inputs, opt->out, opt->bf16);
+    if (opt->inputs.size() == 1) export_model(opt->inputs.front(), opt->out, opt->bf16, opt->recalibration);
+    else export_average(opt->inputs, opt->out, opt->bf16, opt->recalibration);
     std::cout << "wrote " << opt->out << " (" << std::filesystem::file_size(opt->out) / 1024 << " KiB)\n";
   });
 }

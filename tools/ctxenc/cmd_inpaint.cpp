@@ -29,6 +29,7 @@ struct InpaintCliOptions {
   int64_t max_pixels = kDefaultMaxPixels;
   bool concat = false;
   bool flip_average = false;
+  double center_fit = 0.98;
 };
 
 // `center`, `rect:x,y,w,h`, or a mask image (resized with a warning if needed).
@@ -135,6 +136,7 @@ void run_inpaint(const InpaintCliOptions& o) {
   io.blend = parse_blend(o.blend);
   io.context = o.context;
   io.flip_average = o.flip_average;
+  io.center_fit = o.center_fit;
   io.threads = o.threads;
   io.precision = parse_precision(o.precision);
   if (io.precision == Precision::BF16 && !bf16_convolutions_fast()) std::cerr << "ctxenc: " << bf16_slow_warning() << "\n";
@@ -176,6 +178,10 @@ void setup_inpaint(CLI::App& app) {
       ->capture_default_str();
   sub->add_option("--blend", o.blend, "none | feather | poisson (OpenCV seamlessClone)")->capture_default_str();
   sub->add_option("--context", o.context, "crop: window side / hole size (full-output models)")->capture_default_str();
+  sub->add_option("--center-fit", o.center_fit,
+                  "Center model: window = hole size x (S / its hole square) x this; below 1 the hole's outer "
+                  "fringe is Telea-filled context [0.8, 1.5]")
+      ->capture_default_str();
   sub->add_option("--threads", o.threads, "Compute threads (0 = all cores)")->capture_default_str();
   sub->add_option("--precision", o.precision, "fp32 | bf16")->capture_default_str();
   sub->add_option("--max-pixels", o.max_pixels, "Refuse larger images (checked before decoding)")

@@ -167,6 +167,8 @@ void setup_train(CLI::App& app) {
                 "Adversarial weight (0 = L2 only, no discriminator)", "0.001");
   o.add<double>(sub, "--d-input-noise", [](C& c, const double& v) { c.d_input_noise = v; },
                 "Std of Gaussian noise on everything the discriminator sees (instance noise; 0 = none)", "0");
+  o.add<double>(sub, "--r1-gamma", [](C& c, const double& v) { c.r1_gamma = v; },
+                "R1 penalty weight on the discriminator's input gradient at real images (0 = none; e.g. 10)", "0");
   o.add<double>(sub, "--overlap-weight", [](C& c, const double& v) { c.overlap_weight = v; },
                 "Loss weight of the overlap ring", "10");
   o.add<double>(sub, "--ema-decay", [](C& c, const double& v) { c.ema_decay = v; },
