@@ -359,7 +359,10 @@ cv::Mat Inpainter::inpaint(const cv::Mat& image, const cv::Mat& mask_in, Inpaint
   if (center && I.opt.strategy == InpaintStrategy::Crop) {
     // The center model's window shows it the hole's outer fringe as context
     // (center_fit < 1: the box overhangs its square) and, through resampling,
-    // ~2 model pixels more; Telea fills that band better than push-pull.
+    // ~2 model pixels more; Telea fills that band better than push-pull. The
+    // band reaches 7 px deeper than that fringe (the setting chosen on the
+    // training photos, docs/training.md); see prefill.h for how near Telea's
+    // fill of the whole hole that leaves the fringe.
     int extent = 0;
     for (int i = 1; i < n; ++i)
       extent = std::max({extent, stats.at<int>(i, cv::CC_STAT_WIDTH), stats.at<int>(i, cv::CC_STAT_HEIGHT)});

@@ -50,7 +50,7 @@ struct EvalConfig {
   InpaintStrategy strategy = InpaintStrategy::Crop;  // model: Inpainter strategy
   Blend blend = Blend::None;    // model: seam treatment (None: the raw prediction is scored)
   bool flip_average = false;    // model: average the prediction with that of the mirrored input
-  double center_fit = 0.98;     // center model: InpaintOptions::center_fit
+  double center_fit = InpaintOptions{}.center_fit;  // center model: InpaintOptions::center_fit
   int threads = 0;              // model: intra-op threads; 0 = all cores
   Precision precision = Precision::FP32;  // model: inference precision
   int64_t max_pixels = 100'000'000;       // refuse dataset images above this (checked before decoding)

@@ -25,7 +25,7 @@ struct EvalCliOptions {
   int grid = 8, size = 0, threads = 0;
   bool save_images = false;
   bool flip_average = false;
-  double center_fit = 0.98;
+  double center_fit = InpaintOptions{}.center_fit;  // chosen on the training photos
 };
 
 std::vector<std::string> split_list(const std::string& s) {

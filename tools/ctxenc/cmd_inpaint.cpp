@@ -29,7 +29,7 @@ struct InpaintCliOptions {
   int64_t max_pixels = kDefaultMaxPixels;
   bool concat = false;
   bool flip_average = false;
-  double center_fit = 0.98;
+  double center_fit = InpaintOptions{}.center_fit;  // chosen on the training photos
 };
 
 // `center`, `rect:x,y,w,h`, or a mask image (resized with a warning if needed).
