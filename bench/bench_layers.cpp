@@ -7,9 +7,9 @@
 #include <map>
 
 #include "ctxenc/config.h"
-#include "ctxenc/inference.h"
-#include "ctxenc/model.h"
-#include "ctxenc/runtime.h"
+#include "model/inference.h"
+#include "model/networks.h"
+#include "core/runtime.h"
 
 using namespace ctxenc;
 

@@ -11,7 +11,8 @@
 
 #include <opencv2/imgcodecs.hpp>
 
-#include "ctxenc/checkpoint.h"
+#include "io/container.h"
+#include "model/model_file.h"
 #include "ctxenc/errors.h"
 #include "ctxenc/image_io.h"
 #include "test_util.h"

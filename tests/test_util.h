@@ -1,6 +1,7 @@
-// test_util.h — shared helpers for tests: temp dirs, tiny models, paths, and
-// running the `ctxenc` binary.
+// test_util.h — shared helpers for tests: temp dirs, tiny models and training
+// configs, seeded batches, the test photos, and running the `ctxenc` binary.
 #pragma once
+#include <gtest/gtest.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -10,9 +11,15 @@
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <utility>
+#include <vector>
 
-#include "ctxenc/checkpoint.h"
+#include <opencv2/imgproc.hpp>
+
 #include "ctxenc/config.h"
+#include "ctxenc/image_io.h"
+#include "io/dataset.h"
+#include "model/model_file.h"
 
 namespace ctxenc::test {
 
@@ -53,6 +60,52 @@ inline std::string write_tiny_model(const TempDir& d, OutputRegion o = OutputReg
   const std::string path = d / (std::string("tiny_") + to_string(o) + ".ctxm");
   save_model_file(path, g, 0, {});
   return path;
+}
+
+// Model sizes for shape tests: nbottleneck 64, widths 8.
+inline ModelConfig small_model(int size, Bottleneck b, OutputRegion o) {
+  ModelConfig c;
+  c.image_size = size;
+  c.bottleneck = b;
+  c.output = o;
+  c.nbottleneck = 64;
+  c.nef = c.ngf = c.ndf = 8;
+  return c;
+}
+inline std::vector<int64_t> sz(const torch::Tensor& t) { return t.sizes().vec(); }
+
+// A tiny center model's training config, batch 4.
+inline TrainConfig tiny_train(Bottleneck b = Bottleneck::Channelwise) {
+  TrainConfig t;
+  t.model = tiny_model(32, b);
+  t.batch_size = 4;
+  return t;
+}
+// Four random 32x32 images in [-1, 1] and random holes, from a seed.
+inline std::pair<torch::Tensor, torch::Tensor> seeded_batch(uint64_t seed) {
+  torch::manual_seed(seed);
+  return {torch::rand({4, 3, 32, 32}) * 2 - 1, (torch::rand({4, 1, 32, 32}) > 0.7).to(torch::kFloat32)};
+}
+// Every parameter and buffer of a equals b's, bit for bit.
+inline void expect_same_weights(torch::nn::Module& a, torch::nn::Module& b) {
+  auto pa = a.named_parameters(), pb = b.named_parameters();
+  ASSERT_EQ(pa.size(), pb.size());
+  for (const auto& p : pa) EXPECT_TRUE(torch::equal(p.value(), pb[p.key()])) << p.key();
+  auto ba = a.named_buffers(), bb = b.named_buffers();
+  for (const auto& p : ba) EXPECT_TRUE(torch::equal(p.value(), bb[p.key()])) << p.key();
+}
+
+// The test photos' files, and one of them resized to w x h.
+inline std::vector<std::string> photos() { return list_dataset(photos_dir()).files; }
+inline cv::Mat photo(int w, int h) {
+  cv::Mat m = load_image_rgb(photos_dir() + "/photo5.jpg"), out;
+  cv::resize(m, out, cv::Size(w, h), 0, 0, cv::INTER_CUBIC);
+  return out;
+}
+inline MaskConfig free_form() {
+  MaskConfig m;
+  m.kind = MaskKind::FreeForm;
+  return m;
 }
 
 inline std::string slurp(const std::string& path) {

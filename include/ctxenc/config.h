@@ -1,13 +1,18 @@
-// ctxenc/config.h — every configuration struct of the library, with defaults,
-// and their JSON form (the JSON is what checkpoints and run dirs store).
-// No torch here: the CLI fills these structs from flags and hands them over.
+// ctxenc/config.h — the configuration of models and training runs, with
+// defaults, checks and their JSON form (what checkpoints, model files and run
+// folders store, and what recipes are written in), plus the process-wide
+// runtime knobs. Inpainting and evaluation options live beside their functions
+// (inpaint.h, evaluate.h). No torch here: a caller fills these structs (the CLI
+// from its flags) and hands them to the library.
 #pragma once
 #include <array>
 #include <cstdint>
 #include <string>
 #include <vector>
 
-#include <nlohmann/json_fwd.hpp>
+#include <nlohmann/json.hpp>
+
+#include "ctxenc/errors.h"
 
 namespace ctxenc {
 
@@ -57,7 +62,7 @@ struct ModelConfig {
   int output_size() const;       // side of the generator output
   int output_offset() const;     // top-left of the output region in the input
   int discriminator_input() const;  // side of the image D sees
-  void validate() const;         // throws UsageError on an impossible config
+  void validate() const;         // throws UsageError naming the field of an impossible config
 };
 
 // Mask generation (see masks.h for the strategies).
@@ -65,6 +70,7 @@ struct MaskConfig {
   MaskKind kind = MaskKind::Center;
   double hole_ratio = 0.25;      // target fraction of the image that is hole
   double ratio_spread = 0.05;    // random-region: per-mask ratio ~ U[r - s, r + s]
+  void validate() const;         // throws UsageError naming the field
 };
 
 // Data augmentation and loading.
@@ -80,6 +86,7 @@ struct DataConfig {
   int prefetch_batches = 4;      // batches decoded ahead (bounds memory)
   int64_t cache_mb = 1024;       // decoded-image cache; 0 disables
   int max_short_side = 512;      // decoded images are first downscaled to this short side
+  void validate() const;         // the crop settings; throws UsageError naming the field
 };
 
 // One training run.
@@ -118,8 +125,13 @@ struct TrainConfig {
   int64_t keep_every = 0;        // steps between kept model snapshots, RUN/snapshots/step_N.ctxm (0 = none):
                                  // the weights to ship, for picking a step after the run
   int64_t sample_every = 1000;   // steps between sample grids (0 = never)
+  // Every setting that a run's values decide (not whether its folders exist);
+  // throws UsageError naming the field.
+  void validate() const;
 };
 
+// Enum names, as flags, JSON and reports spell them. parse_* throws UsageError
+// listing the names it knows.
 const char* to_string(Bottleneck b);
 const char* to_string(OutputRegion o);
 const char* to_string(Precision p);
@@ -135,17 +147,47 @@ HoleFill parse_hole_fill(const std::string& s);
 Upsampling parse_upsampling(const std::string& s);
 CropFrame parse_crop_frame(const std::string& s);
 
-void to_json(nlohmann::json& j, const ModelConfig& c);
-void from_json(const nlohmann::json& j, ModelConfig& c);
-void to_json(nlohmann::json& j, const MaskConfig& c);
-void from_json(const nlohmann::json& j, MaskConfig& c);
-void to_json(nlohmann::json& j, const DataConfig& c);
-void from_json(const nlohmann::json& j, DataConfig& c);
-void to_json(nlohmann::json& j, const TrainConfig& c);
-void from_json(const nlohmann::json& j, TrainConfig& c);
+// ---- JSON ----------------------------------------------------------------------
+// Enums are their names; an unknown name is an error, never a default.
+void to_json(nlohmann::json& j, Bottleneck v);
+void to_json(nlohmann::json& j, OutputRegion v);
+void to_json(nlohmann::json& j, Precision v);
+void to_json(nlohmann::json& j, MaskKind v);
+void to_json(nlohmann::json& j, HoleFill v);
+void to_json(nlohmann::json& j, Upsampling v);
+void to_json(nlohmann::json& j, CropFrame v);
+void from_json(const nlohmann::json& j, Bottleneck& v);
+void from_json(const nlohmann::json& j, OutputRegion& v);
+void from_json(const nlohmann::json& j, Precision& v);
+void from_json(const nlohmann::json& j, MaskKind& v);
+void from_json(const nlohmann::json& j, HoleFill& v);
+void from_json(const nlohmann::json& j, Upsampling& v);
+void from_json(const nlohmann::json& j, CropFrame& v);
 
+// Structs: every field, by its name; a field missing from the JSON keeps its
+// default (older files stay readable). Adding a field means adding it here.
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(ModelConfig, image_size, channels, nef, ngf, ndf, bottleneck,
+                                                nbottleneck, output, upsampling, overlap, mask_channel, fill,
+                                                residual, global_discriminator, fill_mean)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(MaskConfig, kind, hole_ratio, ratio_spread)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(DataConfig, path, min_crop, max_aspect, frame, max_crop, hflip,
+                                                loader_threads, prefetch_batches, cache_mb, max_short_side)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(TrainConfig, model, data, mask, out_dir, batch_size, steps, lr,
+                                                beta1, g_lr_mult, lr_decay_from, lambda_rec, lambda_adv,
+                                                overlap_weight, d_input_noise, r1_gamma, ema_decay, ema_warmup,
+                                                seed, init_from, threads, precision, log_every, save_every,
+                                                keep_every, sample_every)
+
+// A ModelConfig or TrainConfig read from JSON (a file header, a run's
+// config.json, a recipe). Unlike a plain get<T>(), a field the struct does not
+// have is refused too (a typo in a recipe must not be ignored). Every failure
+// (unknown field, wrong type, unknown enum name) throws Error(code, what + ": " + reason).
+template <typename Config>
+Config config_from_json(const nlohmann::json& j, ExitCode code, const std::string& what);
+
+// ---- runtime -------------------------------------------------------------------
 // Intra-op threads: n > 0 sets n; n == 0 uses $CTXENC_THREADS if set, else
-// std::thread::hardware_concurrency().
+// std::thread::hardware_concurrency(); n < 0 throws UsageError ("threads").
 // libtorch defaults to 1 thread on this platform, so every entry point calls this.
 void set_threads(int n);
 
@@ -154,7 +196,7 @@ void set_threads(int n);
 // to a reference loop. Measured on a 2-core AVX2 machine: one center-model
 // training step took over a minute in bf16 against 3.2 s in fp32.
 bool bf16_convolutions_fast();
-// The one-line warning the tools print when bf16 is asked for where it is slow.
+// The one-line warning printed when bf16 is asked for where it is slow.
 const char* bf16_slow_warning();
 
 }  // namespace ctxenc

@@ -36,11 +36,4 @@ struct DataError : Error { explicit DataError(const std::string& m) : Error(kExi
 struct TooLargeError : Error { explicit TooLargeError(const std::string& m) : Error(kExitTooLarge, m) {} };
 struct InterruptedError : Error { explicit InterruptedError(const std::string& m) : Error(kExitInterrupted, m) {} };
 
-// Writes `bytes` to `path` atomically: a temp file beside it, fsync, rename.
-// A crash leaves either the old file or the new one, never a partial file.
-void write_file_atomic(const std::string& path, const std::string& bytes);
-
-// Reads a whole file; throws an Error with code `on_error` if it cannot.
-std::string read_file(const std::string& path, ExitCode on_error = kExitInput);
-
 }  // namespace ctxenc

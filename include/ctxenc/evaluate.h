@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "ctxenc/config.h"
+#include "ctxenc/image_io.h"
 #include "ctxenc/inpaint.h"
 
 namespace ctxenc {
@@ -34,33 +35,40 @@ EvalSplit parse_eval_split(const std::string& s);  // "val" | "train" | "all"; t
 //   mean:  the hole filled with the mean colour of the image's known pixels.
 const std::vector<std::string>& known_baselines();
 
+// InpaintOptions with Blend::None: what the evaluation scores by default.
+inline InpaintOptions raw_prediction_options() {
+  InpaintOptions o;
+  o.blend = Blend::None;
+  return o;
+}
+
 struct EvalConfig {
   std::string data;             // dataset: any layout list_dataset accepts (folder, train/val, Paris, .txt list)
   EvalSplit split = EvalSplit::Val;
   std::string model;            // model file (.ctxm) or checkpoint (.ctx); empty = no model row
   std::string predictions;      // folder of already-inpainted images; empty = none (*)
   std::string mask = "center";  // center | random-block | random-region | free-form | a folder of mask images (*)
-  double hole_ratio = 0.25;     // generated masks: fraction of the image that is hole
+  double hole_ratio = MaskConfig{}.hole_ratio;  // generated masks: fraction of the image that is hole
   std::vector<std::string> baselines = {"telea", "ns", "mean"};  // any of known_baselines(), in row order
   double inpaint_radius = 5.0;  // telea / ns: cv::inpaint radius in px
   uint64_t seed = 0;            // random masks: image i uses generate_mask(..., mix_seed(seed, i))
   int64_t limit = 0;            // evaluate the first `limit` images of the sorted list; 0 = all
   int grid = 8;                 // rows (images) in grid.png; 0 = no grid
   int size = 0;                 // protocol side S in px; 0 = the model's image_size, else 128
-  InpaintStrategy strategy = InpaintStrategy::Crop;  // model: Inpainter strategy
-  Blend blend = Blend::None;    // model: seam treatment (None: the raw prediction is scored)
-  bool flip_average = false;    // model: average the prediction with that of the mirrored input
-  double center_fit = InpaintOptions{}.center_fit;  // center model: InpaintOptions::center_fit
-  int threads = 0;              // model: intra-op threads; 0 = all cores
-  Precision precision = Precision::FP32;  // model: inference precision
-  int64_t max_pixels = 100'000'000;       // refuse dataset images above this (checked before decoding)
+  // model: how the Inpainter fills each hole; the default scores the raw
+  // prediction (no blend), every other option as `ctxenc inpaint` has it.
+  InpaintOptions inpaint = raw_prediction_options();
+  int64_t max_pixels = kDefaultMaxPixels;  // refuse dataset images above this (checked before decoding)
   bool save_images = false;     // also write images/{masked,mask,truth,<method>}/<name>.png
   std::string out_dir;          // report folder (created)
+  // Every setting, and that there is something to evaluate; throws UsageError
+  // naming the field. The dataset and folders are checked when they are read.
+  void validate() const;
 };
 // (*) Files in a mask or prediction folder are matched to dataset images by
-// name: first by the image's path relative to the dataset's common folder,
-// without extension (e.g. "forest/tree" for DATA/val/forest/tree.jpg with
-// any image extension), then by bare stem ("tree") when that is unique.
+// ImageFolderIndex's rule (ctxenc/image_io.h), with paths relative to the
+// dataset's common folder: first "forest/tree.*" for DATA/val/forest/tree.jpg,
+// then a bare "tree.*" when that is unique.
 // Masks are resized nearest-neighbour to S x S (>= 127 = hole); predictions of
 // another size are resized to S x S with cv::INTER_AREA, like the originals.
 // images/masked/ and images/mask/ (save_images) are the inputs to give other

@@ -1,11 +1,16 @@
-// ctxenc/image_io.h — reading and writing user images and masks with clear
-// errors: header probing (size known before decoding), pixel limits, RGB
-// conversion, and atomic writes. Images are cv::Mat CV_8UC3 in RGB order.
+// ctxenc/image_io.h — the files a user gives and gets: images and masks read
+// with clear errors (header probing, so the size is known before decoding, and
+// pixel limits), folders of images listed and matched by name, and every file
+// written atomically. Images are cv::Mat CV_8UC3 in RGB order.
 #pragma once
 #include <cstdint>
+#include <map>
 #include <string>
+#include <vector>
 
 #include <opencv2/core.hpp>
+
+#include "ctxenc/errors.h"
 
 namespace ctxenc {
 
@@ -18,8 +23,31 @@ struct ImageInfo {
 // Default refusal limit: 100 megapixels (a 10000x10000 image).
 constexpr int64_t kDefaultMaxPixels = 100'000'000;
 
-// True for the extensions ctxenc reads in folders: .png .jpg .jpeg .webp .bmp (any case).
+// True for the extensions ctxenc reads in folders and writes: .png .jpg .jpeg .webp .bmp (any case).
 bool has_image_extension(const std::string& path);
+
+// The image files (has_image_extension) in a folder, sorted; `recursive` also
+// those of its subfolders (symlinks followed, unreadable folders skipped).
+// A missing folder gives an empty list.
+std::vector<std::string> list_images(const std::string& folder, bool recursive = true);
+
+// A folder of images (masks, predictions) matched to other images by name,
+// the one rule of `ctxenc eval` and batch `ctxenc inpaint`: an image whose
+// path relative to its own folder is "a/b.jpg" takes the file "a/b.*" of this
+// folder, else the one file "b.*" anywhere in it (any image extension).
+class ImageFolderIndex {
+ public:
+  explicit ImageFolderIndex(const std::string& folder);
+  // rel: the image's relative path without extension, '/'-separated ("a/b").
+  // Returns the matching file, or "" when none (or only an ambiguous stem) matches.
+  std::string find(const std::string& rel) const;
+  const std::string& folder() const { return folder_; }
+
+ private:
+  std::string folder_;
+  std::map<std::string, std::string> by_rel_;                // "a/b" -> file
+  std::map<std::string, std::vector<std::string>> by_stem_;  // "b" -> files
+};
 
 // Reads only the file header. Throws InputError if missing or not an image.
 ImageInfo probe_image(const std::string& path);
@@ -31,12 +59,16 @@ cv::Mat load_image_rgb(const std::string& path, int64_t max_pixels = kDefaultMax
 // Decodes a mask: any image, converted to grey; >= 127 is hole (255), else 0.
 cv::Mat load_mask(const std::string& path, int64_t max_pixels = kDefaultMaxPixels);
 
-// The part of img under rect r, which may reach past the image border: the
-// outside is filled by reflection (reflect, images) or with zeros (masks).
-cv::Mat crop_padded(const cv::Mat& img, const cv::Rect& r, bool reflect = true);
-
-// Encodes by extension (.png, .jpg, .jpeg, .webp, .bmp) and writes atomically.
+// Encodes by extension (has_image_extension) and writes atomically.
 // Accepts CV_8UC3 RGB or CV_8UC1.
 void save_image(const std::string& path, const cv::Mat& image);
+
+// Writes `bytes` to `path` atomically: a temp file beside it, fsync, rename.
+// A crash leaves either the old file or the new one, never a partial file.
+// Throws OutputError.
+void write_file_atomic(const std::string& path, const std::string& bytes);
+
+// Reads a whole file; throws an Error with code `on_error` if it cannot.
+std::string read_file(const std::string& path, ExitCode on_error = kExitInput);
 
 }  // namespace ctxenc

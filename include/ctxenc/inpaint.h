@@ -1,6 +1,18 @@
 // ctxenc/inpaint.h — filling holes in user photos with a trained generator.
 // Torch-free interface: images are cv::Mat CV_8UC3 RGB, masks CV_8UC1 with
 // non-zero = hole. Known pixels of the result are the input's, bit for bit.
+//
+// Usage:
+//
+//   ctxenc::InpaintOptions opt;                  // crop windows, feather blend, fp32, all cores
+//   ctxenc::Inpainter inpainter("models/region.ctxm", opt);    // throws ctxenc::ModelFileError
+//   cv::Mat photo = ctxenc::load_image_rgb("photo.jpg");        // (ctxenc/image_io.h)
+//   cv::Mat mask = ctxenc::load_mask("mask.png");               // >= 127 = hole, same size
+//   ctxenc::InpaintReport report;
+//   cv::Mat filled = inpainter.inpaint(photo, mask, &report);   // any size, any mask shape
+//   ctxenc::save_image("filled.png", filled);
+//
+// Loading is the slow part: build an Inpainter once and fill many photos with it.
 #pragma once
 #include <memory>
 #include <string>
@@ -40,6 +52,7 @@ struct InpaintOptions {
   bool flip_average = false;   // also predict the mirrored window and average both (2x time)
   int threads = 0;             // intra-op threads; 0 = hardware concurrency
   Precision precision = Precision::FP32;
+  void validate() const;       // throws UsageError naming the field
 };
 
 struct InpaintReport {
@@ -50,7 +63,8 @@ struct InpaintReport {
 
 class Inpainter {
  public:
-  // Loads and checks a model file or checkpoint; throws ModelFileError.
+  // Loads and checks a model file or checkpoint; throws ModelFileError (and
+  // UsageError for invalid options).
   Inpainter(const std::string& model_path, const InpaintOptions& opt);
   ~Inpainter();
   Inpainter(Inpainter&&) noexcept;
@@ -58,8 +72,10 @@ class Inpainter {
   // image: CV_8UC3 RGB; mask: CV_8UC1 same size, non-zero = hole.
   cv::Mat inpaint(const cv::Mat& image, const cv::Mat& mask, InpaintReport* report = nullptr) const;
 
-  // The model's own center hole for an image of this size (`--mask center`).
-  cv::Mat center_mask(int width, int height) const;
+  // The hole this model fills at the centre of a photo of this size
+  // (`--mask center`): its own central square scaled to the photo's sides
+  // (a full-output model: the central half of each side).
+  cv::Mat photo_center_hole(int width, int height) const;
 
   const ModelConfig& model_config() const;
   // The model file's header: kind, step, training config, dtype.

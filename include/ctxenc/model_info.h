@@ -1,5 +1,6 @@
-// ctxenc/model_info.h — torch-free access to model files and checkpoints for
-// the CLI: a summary, and the export of a checkpoint to a model file.
+// ctxenc/model_info.h — torch-free access to model files and checkpoints: a
+// summary, the export of a checkpoint to a model file, and the average of
+// several ("model soup"), optionally with re-measured BatchNorm statistics.
 #pragma once
 #include <cstdint>
 #include <string>
@@ -10,7 +11,8 @@
 namespace ctxenc {
 
 // Optional last step of an export: re-measure the BatchNorm statistics of the
-// written weights on training crops (see batchnorm_recalibration.h).
+// written weights on training crops: a weight average carries statistics that
+// were measured on other weights.
 struct BatchNormRecalibration {
   std::string data;          // dataset whose train split is sampled; "" = no recalibration
   int64_t batches = 100;     // forward passes

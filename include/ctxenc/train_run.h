@@ -4,7 +4,23 @@
 //   RUN_DIR/checkpoint.ctx  latest checkpoint (atomic; resumable)
 //   RUN_DIR/model.ctxm      generator-only model file, written at the end
 //   RUN_DIR/samples/        input | output | original grids every sample_every steps
+//   RUN_DIR/snapshots/      model files every keep_every steps (keep_every > 0)
 // The library reports progress through callbacks; the CLI draws the bar.
+//
+// Usage:
+//
+//   ctxenc::TrainConfig cfg;                       // defaults: the released 128x128 center model
+//   cfg.data.path = "data/debian-photos";          // any layout (see DataConfig::path)
+//   cfg.out_dir = "runs/center";
+//   cfg.model.bottleneck = ctxenc::Bottleneck::Channelwise;
+//   cfg.steps = 3000;
+//   ctxenc::TrainCallbacks cb;
+//   cb.on_step = [](const ctxenc::TrainProgress& p) { std::printf("%lld\n", (long long)p.step); };
+//   ctxenc::TrainResult r = ctxenc::run_training(cfg, /*resume=*/false, cb);  // throws ctxenc::Error
+//   // r.model: RUN_DIR/model.ctxm, ready for ctxenc::Inpainter
+//
+//   // later, or after an interruption:
+//   ctxenc::run_training(ctxenc::resume_config("runs/center"), /*resume=*/true, cb);
 #pragma once
 #include <functional>
 #include <string>
@@ -25,8 +41,7 @@ struct TrainProgress {
 struct TrainCallbacks {
   std::function<void(const TrainProgress&)> on_step;    // after every step
   std::function<void(const std::string&)> on_message;   // warnings and events, one line each
-  std::function<bool()> should_stop;                    // polled every step (e.g. SIGINT)
-  bool primary = true;  // rank 0 of a data-parallel run: only it logs and saves
+  std::function<bool()> should_stop;                    // polled every step (e.g. SIGINT): saves and returns
 };
 
 struct TrainResult {
@@ -39,6 +54,10 @@ struct TrainResult {
 };
 
 // Runs (or, with resume, continues from RUN_DIR/checkpoint.ctx) a training run.
+// Every setting is checked (TrainConfig::validate, the dataset, init_from)
+// before anything is written. Throws UsageError, DataError, ModelFileError,
+// OutputError; a non-finite loss throws Error(kExitInternal) naming the last
+// good checkpoint.
 TrainResult run_training(const TrainConfig& cfg, bool resume, const TrainCallbacks& cb = {});
 
 // The config stored in RUN_DIR/checkpoint.ctx (for `train --resume`).

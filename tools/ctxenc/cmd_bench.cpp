@@ -18,6 +18,7 @@
 #include "commands.h"
 #include "ctxenc/benchmark.h"
 #include "ctxenc/errors.h"
+#include "ctxenc/image_io.h"
 
 namespace ctxenc::cli {
 namespace {
@@ -28,9 +29,9 @@ struct BenchOptions {
   std::vector<std::string> precisions{"fp32", "bf16"};
   std::vector<std::string> modes{"train", "infer"};
   std::string upsampling = "transposed";  // our decoder's up-convolution (the reference's is transposed)
-  int iters = 5;
+  int iters = BenchCase{}.iters;
   int threads = 0;
-  std::string reference = "../shared/bench/reference_pytorch.py";
+  std::string reference;  // "" = kDefaultReference if it is there, else no reference (with a note)
   std::string python = "/usr/bin/python3";
   bool no_reference = false;
   std::string json_out, markdown_out;
@@ -38,6 +39,9 @@ struct BenchOptions {
   int loader_threads = 2;
   std::string child;  // internal: run one case and print JSON
 };
+
+// Where the reference script lies beside a checkout: the sibling shared/ folder.
+constexpr const char* kDefaultReference = "../shared/bench/reference_pytorch.py";
 
 struct ChildResult {
   nlohmann::json json;
@@ -153,11 +157,21 @@ void run_bench(const BenchOptions& o) {
 
   nlohmann::json ref;
   double ref_rss = 0;
-  if (!o.no_reference) {
-    if (!std::filesystem::exists(o.reference))
-      throw InputError("reference script '" + o.reference + "' not found (--reference PATH, or --no-reference)");
-    std::cerr << "bench: running the reference PyTorch implementation (" << o.reference << ")...\n";
-    auto r = run_child({o.python, o.reference, "--batch", "64", "--iters", std::to_string(o.iters), "--json",
+  // An explicit --reference must be there; the default is used when it is.
+  std::string reference = o.reference;
+  if (!o.no_reference && reference.empty()) {
+    if (std::filesystem::exists(kDefaultReference)) {
+      reference = kDefaultReference;
+    } else {
+      std::cerr << "bench: note: no reference script at " << kDefaultReference
+                << " (relative to this folder); timing ctxenc alone. Give --reference PATH to compare.\n";
+    }
+  }
+  if (!o.no_reference && !reference.empty()) {
+    if (!std::filesystem::exists(reference))
+      throw InputError("reference script '" + reference + "' not found (--reference PATH, or --no-reference)");
+    std::cerr << "bench: running the reference PyTorch implementation (" << reference << ")...\n";
+    auto r = run_child({o.python, reference, "--batch", "64", "--iters", std::to_string(o.iters), "--json",
                         "--threads", std::to_string(o.threads > 0 ? o.threads : int(std::thread::hardware_concurrency()))});
     ref = r.json;
     ref_rss = r.peak_rss_mb;
@@ -207,7 +221,7 @@ void run_bench(const BenchOptions& o) {
                   ref.value("train_images_per_s", 0.0), ref.value("infer_bs1_images_per_s", 0.0),
                   1000.0 / std::max(ref.value("infer_bs1_images_per_s", 0.0), 1e-9),
                   ref.value("infer_bs16_images_per_s", 0.0), int(ref_rss));
-    md << "Reference (" << o.reference << ", NCHW fp32 eager, dense 4000-d, transposed-conv decoder): " << line;
+    md << "Reference (" << reference << ", NCHW fp32 eager, dense 4000-d, transposed-conv decoder): " << line;
   }
   if (!loader.is_null())
     md << "Loader (" << o.data << ", " << loader["images"] << " images, 128x128, random-region masks, "
@@ -253,7 +267,8 @@ void setup_bench(CLI::App& app) {
       ->capture_default_str();
   sub->add_option("--iters", o.iters, "Timed iterations per case (median reported)")->capture_default_str();
   sub->add_option("--threads", o.threads, "Threads (0 = all cores), for us and the reference")->capture_default_str();
-  sub->add_option("--reference", o.reference, "Reference script")->capture_default_str();
+  sub->add_option("--reference", o.reference,
+                  std::string("Reference PyTorch script (default: ") + kDefaultReference + " when it exists)");
   sub->add_option("--python", o.python, "Python with torch for the reference")->capture_default_str();
   sub->add_flag("--no-reference", o.no_reference, "Skip the reference run");
   sub->add_option("--json", o.json_out, "Also write all results as JSON");

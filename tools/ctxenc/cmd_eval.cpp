@@ -10,22 +10,21 @@
 #include "ctxenc/errors.h"
 #include "ctxenc/evaluate.h"
 #include "ctxenc/inpaint.h"
+#include "options.h"
 #include "progress.h"
 
 namespace ctxenc::cli {
 namespace {
 
+std::string join(const std::vector<std::string>& v) {
+  std::string s;
+  for (const auto& x : v) s += (s.empty() ? "" : ",") + x;
+  return s.empty() ? "none" : s;
+}
+
 struct EvalCliOptions {
-  std::string data, model, predictions, out;
-  std::string mask = "center", baselines = "telea,ns,mean", split = "val";
-  std::string strategy = "crop", blend = "none", precision = "fp32";
-  double hole_ratio = 0.25;
-  uint64_t seed = 0;
-  int64_t limit = 0;
-  int grid = 8, size = 0, threads = 0;
-  bool save_images = false;
-  bool flip_average = false;
-  double center_fit = InpaintOptions{}.center_fit;  // chosen on the training photos
+  EvalConfig eval;        // everything the evaluation needs
+  std::string baselines = join(EvalConfig{}.baselines);  // comma-separated, or "none"
 };
 
 std::vector<std::string> split_list(const std::string& s) {
@@ -43,28 +42,10 @@ std::vector<std::string> split_list(const std::string& s) {
 }
 
 void run_eval(const EvalCliOptions& o) {
-  EvalConfig c;
-  c.data = o.data;
-  c.model = o.model;
-  c.predictions = o.predictions;
-  c.out_dir = o.out;
-  c.mask = o.mask;
+  EvalConfig c = o.eval;
   c.baselines = split_list(o.baselines);
-  c.split = parse_eval_split(o.split);
-  c.strategy = parse_strategy(o.strategy);
-  c.blend = parse_blend(o.blend);
-  c.flip_average = o.flip_average;
-  c.center_fit = o.center_fit;
-  c.precision = parse_precision(o.precision);
-  if (c.precision == Precision::BF16 && !bf16_convolutions_fast()) std::cerr << "ctxenc: " << bf16_slow_warning() << "\n";
-  c.hole_ratio = o.hole_ratio;
-  c.seed = o.seed;
-  c.limit = o.limit;
-  c.grid = o.grid;
-  c.size = o.size;
-  c.threads = o.threads;
-  c.save_images = o.save_images;
-  if (c.threads < 0) throw UsageError("--threads must be >= 0 (0 = all cores)");
+  if (c.inpaint.precision == Precision::BF16 && !bf16_convolutions_fast())
+    std::cerr << "ctxenc: " << bf16_slow_warning() << "\n";
 
   std::unique_ptr<ProgressBar> bar;
   EvalCallbacks cb;
@@ -100,32 +81,31 @@ void setup_eval(CLI::App& app) {
       "  ctxenc eval --data DIR --predictions PRED_DIR --out REPORT_DIR\n"
       "Each image is squeezed (INTER_AREA, aspect not kept) to S x S; every output is composited\n"
       "(known pixels are the input's). Writes report.md, report.json, per_image.csv and grid.png.");
-  sub->add_option("--data", o.data, "Dataset: folder, train/val folders, Paris StreetView, or a .txt list")
+  EvalConfig& c = o.eval;
+  sub->add_option("--data", c.data, "Dataset: folder, train/val folders, Paris StreetView, or a .txt list")
       ->required();
-  sub->add_option("--model", o.model, "Model file (.ctxm) or checkpoint (.ctx); optional");
-  sub->add_option("--predictions", o.predictions,
+  sub->add_option("--model", c.model, "Model file (.ctxm) or checkpoint (.ctx); optional");
+  sub->add_option("--predictions", c.predictions,
                   "Folder of already-inpainted S x S images from another tool, matched by relative name\n"
                   "or stem (e.g. the outputs for REPORT_DIR/images/masked of a --save-images run)");
-  sub->add_option("--out", o.out, "Report folder (created)")->required();
-  sub->add_option("--mask", o.mask, "center | random-block | random-region | free-form | MASK_DIR (matched by name)")
-      ->capture_default_str();
-  sub->add_option("--hole-ratio", o.hole_ratio, "Generated masks: fraction of the image that is hole")
-      ->capture_default_str();
-  sub->add_option("--seed", o.seed, "Random masks: image i uses mix_seed(seed, i)")->capture_default_str();
-  sub->add_option("--baselines", o.baselines, "Comma-separated: telea, ns, mean; or none")->capture_default_str();
-  sub->add_option("--split", o.split, "val | train | all (layouts without a split: all images)")
-      ->capture_default_str();
-  sub->add_option("--limit", o.limit, "Only the first N images (0 = all)")->capture_default_str();
-  sub->add_option("--grid", o.grid, "Images (rows) in grid.png (0 = no grid)")->capture_default_str();
-  sub->add_option("--size", o.size, "Protocol size S (0 = the model's image size, else 128)")->capture_default_str();
-  sub->add_option("--strategy", o.strategy, "Model: crop | resize | full (as in ctxenc inpaint)")
-      ->capture_default_str();
-  sub->add_option("--blend", o.blend, "Model: none | feather | poisson")->capture_default_str();
-  sub->add_option("--threads", o.threads, "Model: compute threads (0 = all cores)")->capture_default_str();
-  sub->add_option("--precision", o.precision, "Model: fp32 | bf16")->capture_default_str();
-  sub->add_flag("--flip-average", o.flip_average, "Model: average with the prediction for the mirrored input");
-  sub->add_option("--center-fit", o.center_fit, "Center model: as in ctxenc inpaint")->capture_default_str();
-  sub->add_flag("--save-images", o.save_images,
+  sub->add_option("--out", c.out_dir, "Report folder (created)")->required();
+  add_field(sub, "--mask", c.mask, "center | random-block | random-region | free-form | MASK_DIR (matched by name)");
+  add_field(sub, "--hole-ratio", c.hole_ratio, "Generated masks: fraction of the image that is hole");
+  add_field(sub, "--seed", c.seed, "Random masks: image i uses mix_seed(seed, i)");
+  add_field(sub, "--baselines", o.baselines, "Comma-separated: telea, ns, mean; or none");
+  add_enum(sub, "--split", c.split, parse_eval_split, "val | train | all (layouts without a split: all images)");
+  add_field(sub, "--limit", c.limit, "Only the first N images (0 = all)");
+  add_field(sub, "--grid", c.grid, "Images (rows) in grid.png (0 = no grid)");
+  add_field(sub, "--size", c.size, "Protocol size S (0 = the model's image size, else 128)");
+  add_field(sub, "--max-pixels", c.max_pixels, "Refuse larger dataset images (checked before decoding)");
+  InpaintOptions& io = c.inpaint;
+  add_enum(sub, "--strategy", io.strategy, parse_strategy, "Model: crop | resize | full (as in ctxenc inpaint)");
+  add_enum(sub, "--blend", io.blend, parse_blend, "Model: none | feather | poisson");
+  add_field(sub, "--threads", io.threads, "Model: compute threads (0 = all cores)");
+  add_enum(sub, "--precision", io.precision, parse_precision, "Model: fp32 | bf16");
+  sub->add_flag("--flip-average", io.flip_average, "Model: average with the prediction for the mirrored input");
+  add_field(sub, "--center-fit", io.center_fit, "Center model: as in ctxenc inpaint");
+  sub->add_flag("--save-images", c.save_images,
                 "Also write REPORT_DIR/images/{masked,mask,truth,<method>}/<name>.png at S x S");
   sub->callback([opt] { run_eval(*opt); });
 }

@@ -14,6 +14,7 @@
 #include "ctxenc/errors.h"
 #include "ctxenc/image_io.h"
 #include "ctxenc/inpaint.h"
+#include "options.h"
 #include "progress.h"
 
 namespace ctxenc::cli {
@@ -23,18 +24,14 @@ namespace {
 struct InpaintCliOptions {
   std::string image, mask, model, output;     // single-image mode
   std::string input_dir, masks, output_dir;   // batch mode
-  std::string strategy = "crop", blend = "feather", precision = "fp32";
-  double context = 2.0;
-  int threads = 0;
-  int64_t max_pixels = kDefaultMaxPixels;
-  bool concat = false;
-  bool flip_average = false;
-  double center_fit = InpaintOptions{}.center_fit;  // chosen on the training photos
+  InpaintOptions inpaint;                     // how the holes are filled
+  int64_t max_pixels = kDefaultMaxPixels;     // refuse larger images
+  bool concat = false;                        // write input | mask | result
 };
 
 // `center`, `rect:x,y,w,h`, or a mask image (resized with a warning if needed).
 cv::Mat resolve_mask(const std::string& spec, const cv::Mat& image, const Inpainter& inp, int64_t max_pixels) {
-  if (spec == "center") return inp.center_mask(image.cols, image.rows);
+  if (spec == "center") return inp.photo_center_hole(image.cols, image.rows);
   if (spec.rfind("rect:", 0) == 0) {
     int x, y, w, h;
     char tail;
@@ -87,17 +84,10 @@ void run_batch(const Inpainter& inp, const InpaintCliOptions& o) {
   if (!fs::is_directory(o.input_dir, ec)) throw InputError("--input '" + o.input_dir + "' is not a directory");
   if (o.output_dir.empty()) throw UsageError("--input needs --output DIR");
   if (o.masks.empty()) throw UsageError("--input needs --masks DIR|FILE|center|rect:x,y,w,h");
-  std::vector<fs::path> images;
-  for (const auto& e : fs::directory_iterator(o.input_dir, ec))
-    if (e.is_regular_file() && has_image_extension(e.path().string())) images.push_back(e.path());
-  std::sort(images.begin(), images.end());
+  const std::vector<std::string> images = list_images(o.input_dir, /*recursive=*/false);
   if (images.empty()) throw InputError("--input '" + o.input_dir + "' holds no images");
-  std::map<std::string, std::string> mask_by_stem;
-  const bool mask_dir = fs::is_directory(o.masks, ec);
-  if (mask_dir)
-    for (const auto& e : fs::directory_iterator(o.masks, ec))
-      if (e.is_regular_file() && has_image_extension(e.path().string()))
-        mask_by_stem[e.path().stem().string()] = e.path().string();
+  std::unique_ptr<ImageFolderIndex> mask_index;  // a folder of masks, matched by name
+  if (fs::is_directory(o.masks, ec)) mask_index = std::make_unique<ImageFolderIndex>(o.masks);
   fs::create_directories(o.output_dir, ec);
   if (ec) throw OutputError("cannot create '" + o.output_dir + "': " + ec.message());
 
@@ -105,19 +95,17 @@ void run_batch(const Inpainter& inp, const InpaintCliOptions& o) {
   std::vector<std::string> failures;
   int64_t done = 0;
   for (const auto& img : images) {
-    const std::string stem = img.stem().string();
+    const fs::path path(img);
+    const std::string stem = path.stem().string();
     try {
       std::string spec = o.masks;
-      if (mask_dir) {
-        auto it = mask_by_stem.find(stem);
-        if (it == mask_by_stem.end()) throw InputError("no mask named '" + stem + ".*' in " + o.masks);
-        spec = it->second;
+      if (mask_index) {
+        spec = mask_index->find(stem);
+        if (spec.empty()) throw InputError("no mask named '" + stem + ".*' in " + o.masks);
       }
-      inpaint_one(inp, img.string(), spec, (fs::path(o.output_dir) / (stem + ".png")).string(), o, true);
-    } catch (const Error& e) {
-      failures.push_back(img.filename().string() + ": " + e.what());
+      inpaint_one(inp, img, spec, (fs::path(o.output_dir) / (stem + ".png")).string(), o, true);
     } catch (const std::exception& e) {
-      failures.push_back(img.filename().string() + ": " + e.what());
+      failures.push_back(path.filename().string() + ": " + e.what());
     }
     bar.update(++done);
   }
@@ -131,15 +119,8 @@ void run_batch(const Inpainter& inp, const InpaintCliOptions& o) {
 }
 
 void run_inpaint(const InpaintCliOptions& o) {
-  InpaintOptions io;
-  io.strategy = parse_strategy(o.strategy);
-  io.blend = parse_blend(o.blend);
-  io.context = o.context;
-  io.flip_average = o.flip_average;
-  io.center_fit = o.center_fit;
-  io.threads = o.threads;
-  io.precision = parse_precision(o.precision);
-  if (io.precision == Precision::BF16 && !bf16_convolutions_fast()) std::cerr << "ctxenc: " << bf16_slow_warning() << "\n";
+  if (o.inpaint.precision == Precision::BF16 && !bf16_convolutions_fast())
+    std::cerr << "ctxenc: " << bf16_slow_warning() << "\n";
   if (o.input_dir.empty() && o.image.empty()) throw UsageError("give an IMAGE, or --input DIR for a folder");
   if (!o.input_dir.empty() && !o.image.empty()) throw UsageError("give either an IMAGE or --input DIR, not both");
   if (o.max_pixels < 64) throw UsageError("--max-pixels must be >= 64");
@@ -150,7 +131,7 @@ void run_inpaint(const InpaintCliOptions& o) {
     probe_image(o.image);
     if (o.mask != "center" && o.mask.rfind("rect:", 0) != 0) probe_image(o.mask);
   }
-  Inpainter inp(o.model, io);
+  Inpainter inp(o.model, o.inpaint);
   if (!o.input_dir.empty()) return run_batch(inp, o);
   inpaint_one(inp, o.image, o.mask, o.output, o, false);
 }
@@ -171,23 +152,21 @@ void setup_inpaint(CLI::App& app) {
   sub->add_option("--model", o.model, "Model file (.ctxm) or training checkpoint (.ctx)")->required();
   sub->add_option("-o,--out", o.output, "Output image (.png, .jpg, .webp)");
   sub->add_option("--input", o.input_dir, "Batch mode: folder of images");
-  sub->add_option("--masks", o.masks, "Batch mode: folder of masks matched by file stem, or one mask for all");
+  sub->add_option("--masks", o.masks, "Batch mode: folder of masks matched by name (as eval matches), or one mask for all");
   sub->add_option("--output", o.output_dir, "Batch mode: output folder (files named <stem>.png)");
-  sub->add_option("--strategy", o.strategy,
-                  "crop: a context window per hole | resize: whole image at model size | full: native-size tiles")
-      ->capture_default_str();
-  sub->add_option("--blend", o.blend, "none | feather | poisson (OpenCV seamlessClone)")->capture_default_str();
-  sub->add_option("--context", o.context, "crop: window side / hole size (full-output models)")->capture_default_str();
-  sub->add_option("--center-fit", o.center_fit,
-                  "Center model: window = hole size x (S / its hole square) x this; below 1 the hole's outer "
-                  "fringe is Telea-filled context [0.8, 1.5]")
-      ->capture_default_str();
-  sub->add_option("--threads", o.threads, "Compute threads (0 = all cores)")->capture_default_str();
-  sub->add_option("--precision", o.precision, "fp32 | bf16")->capture_default_str();
-  sub->add_option("--max-pixels", o.max_pixels, "Refuse larger images (checked before decoding)")
-      ->capture_default_str();
+  InpaintOptions& io = o.inpaint;
+  add_enum(sub, "--strategy", io.strategy, parse_strategy,
+           "crop: a context window per hole | resize: whole image at model size | full: native-size tiles");
+  add_enum(sub, "--blend", io.blend, parse_blend, "none | feather | poisson (OpenCV seamlessClone)");
+  add_field(sub, "--context", io.context, "crop: window side / hole size (full-output models, >= 1.2)");
+  add_field(sub, "--center-fit", io.center_fit,
+            "Center model: window = hole size x (S / its hole square) x this; below 1 the hole's outer "
+            "fringe is Telea-filled context [0.8, 1.5]");
+  add_field(sub, "--threads", io.threads, "Compute threads (0 = all cores)");
+  add_enum(sub, "--precision", io.precision, parse_precision, "fp32 | bf16");
+  add_field(sub, "--max-pixels", o.max_pixels, "Refuse larger images (checked before decoding)");
   sub->add_flag("--concat", o.concat, "Write input | mask | result side by side");
-  sub->add_flag("--flip-average", o.flip_average, "Also predict the mirrored image and average (2x time)");
+  sub->add_flag("--flip-average", io.flip_average, "Also predict the mirrored image and average (2x time)");
   sub->callback([opt] { run_inpaint(*opt); });
 }
 

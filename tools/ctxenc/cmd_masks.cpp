@@ -10,33 +10,37 @@
 #include "ctxenc/errors.h"
 #include "ctxenc/image_io.h"
 #include "ctxenc/masks.h"
+#include "options.h"
 
 namespace ctxenc::cli {
 
 void setup_masks(CLI::App& app) {
   struct MasksOptions {
-    std::string kind = "random-region", out;
+    MaskConfig mask = [] {  // as training draws them; random regions unless --kind says otherwise
+      MaskConfig m;
+      m.kind = MaskKind::RandomRegion;
+      return m;
+    }();
+    std::string out;
     int count = 16, size = 128, width = 0, height = 0;
-    double ratio = 0.25;
     uint64_t seed = 0;
   };
   auto opt = std::make_shared<MasksOptions>();
   CLI::App* sub = app.add_subcommand("masks",
                                      "Write sample hole masks (255 = hole) as PNG files, as training draws them:\n"
                                      "  ctxenc masks --kind free-form --count 16 --out masks/");
-  sub->add_option("--kind", opt->kind, "center | random-block | random-region | free-form | mixed")->capture_default_str();
+  add_enum(sub, "--kind", opt->mask.kind, parse_mask_kind, "center | random-block | random-region | free-form | mixed");
   sub->add_option("--count", opt->count, "Number of masks")->capture_default_str();
   sub->add_option("--size", opt->size, "Mask side in pixels (square masks)")->capture_default_str();
   sub->add_option("--width", opt->width, "Mask width (overrides --size)");
   sub->add_option("--height", opt->height, "Mask height (overrides --size)");
-  sub->add_option("--hole-ratio", opt->ratio, "Target hole fraction")->capture_default_str();
+  add_field(sub, "--hole-ratio", opt->mask.hole_ratio, "Target hole fraction");
   sub->add_option("--seed", opt->seed, "Seed (mask i uses mix_seed(seed, i), as training does)")
       ->capture_default_str();
   sub->add_option("--out", opt->out, "Output directory")->required();
   sub->callback([opt] {
-    MaskConfig mc;
-    mc.kind = parse_mask_kind(opt->kind);
-    mc.hole_ratio = opt->ratio;
+    const MaskConfig& mc = opt->mask;
+    const char* kind = to_string(mc.kind);
     if (opt->count < 1 || opt->count > 100000) throw UsageError("--count must be in [1, 100000]");
     const int w = opt->width > 0 ? opt->width : opt->size, h = opt->height > 0 ? opt->height : opt->size;
     if (w < 8 || h < 8 || w > 16384 || h > 16384) throw UsageError("mask sides must be in [8, 16384]");
@@ -47,12 +51,12 @@ void setup_masks(CLI::App& app) {
     for (int i = 0; i < opt->count; ++i) {
       cv::Mat m = generate_mask(mc, w, h, mix_seed(opt->seed, static_cast<uint64_t>(i)));
       char name[64];
-      std::snprintf(name, sizeof(name), "%s_%05d.png", opt->kind.c_str(), i);
+      std::snprintf(name, sizeof(name), "%s_%05d.png", kind, i);
       save_image((std::filesystem::path(opt->out) / name).string(), m);
       sum += hole_ratio(m);
     }
     std::printf("wrote %d %s masks (%dx%d) to %s; mean hole ratio %.4f (target %.4f)\n", opt->count,
-                opt->kind.c_str(), w, h, opt->out.c_str(), sum / opt->count, opt->ratio);
+                kind, w, h, opt->out.c_str(), sum / opt->count, mc.hole_ratio);
   });
 }
 

@@ -14,7 +14,9 @@
 #include "commands.h"
 #include "ctxenc/config.h"
 #include "ctxenc/errors.h"
+#include "ctxenc/image_io.h"
 #include "ctxenc/train_run.h"
+#include "options.h"
 #include "progress.h"
 
 namespace ctxenc::cli {
@@ -29,17 +31,29 @@ extern "C" void on_signal(int) {
 
 // Flags are parsed into separate storage and applied onto a base config only
 // when given, so `--config FILE` and `--resume` can supply everything else.
+// Each flag names the TrainConfig field it sets; its --help default is that
+// field's value in a default TrainConfig.
 struct TrainOptions {
   std::string config_file;
   bool resume = false;
   std::vector<std::pair<CLI::Option*, std::function<void(TrainConfig&)>>> overrides;
 
-  template <typename T>
-  void add(CLI::App* sub, const std::string& name, std::function<void(TrainConfig&, const T&)> set,
-           const std::string& help, const std::string& default_text) {
+  // field: a function TrainConfig& -> the member it sets.
+  template <typename Field>
+  void add(CLI::App* sub, const std::string& name, Field field, const std::string& help) {
+    using T = std::remove_reference_t<decltype(field(std::declval<TrainConfig&>()))>;
+    TrainConfig defaults;
     auto value = std::make_shared<T>();
-    CLI::Option* o = sub->add_option(name, *value, help)->default_str(default_text);
-    overrides.emplace_back(o, [value, set](TrainConfig& c) { set(c, *value); });
+    CLI::Option* o = sub->add_option(name, *value, help)->default_str(default_text(field(defaults)));
+    overrides.emplace_back(o, [value, field](TrainConfig& c) { field(c) = *value; });
+  }
+  template <typename Field, typename E>
+  void add_enum(CLI::App* sub, const std::string& name, Field field, E (*parse)(const std::string&),
+                const std::string& help) {
+    TrainConfig defaults;
+    auto value = std::make_shared<std::string>();
+    CLI::Option* o = sub->add_option(name, *value, help)->default_str(to_string(field(defaults)));
+    overrides.emplace_back(o, [value, field, parse](TrainConfig& c) { field(c) = parse(*value); });
   }
   void add_flag(CLI::App* sub, const std::string& name, std::function<void(TrainConfig&)> set,
                 const std::string& help) {
@@ -61,13 +75,15 @@ void run_train(const TrainOptions& opt) {
     cfg = resume_config(probe.out_dir);
     cfg.out_dir = probe.out_dir;
   } else if (!opt.config_file.empty()) {
-    std::ifstream in(opt.config_file);
-    if (!in) throw InputError("cannot read config '" + opt.config_file + "'");
+    const std::string text = read_file(opt.config_file, kExitInput);
+    const std::string what = "config '" + opt.config_file + "' is not a valid training config";
+    nlohmann::json j;
     try {
-      cfg = nlohmann::json::parse(in).get<TrainConfig>();
+      j = nlohmann::json::parse(text);
     } catch (const nlohmann::json::exception& e) {
-      throw InputError("config '" + opt.config_file + "' is not a valid training config: " + e.what());
+      throw InputError(what + ": " + e.what());
     }
+    cfg = config_from_json<TrainConfig>(j, kExitInput, what);
   }
   opt.apply(cfg);
   if (cfg.data.path.empty()) throw UsageError("--data DIR is required");
@@ -107,7 +123,6 @@ void run_train(const TrainOptions& opt) {
 
 void setup_train(CLI::App& app) {
   auto opt = std::make_shared<TrainOptions>();
-  const TrainConfig d;
   CLI::App* sub = app.add_subcommand(
       "train",
       "Train a context encoder on a folder of images.\n"
@@ -117,97 +132,83 @@ void setup_train(CLI::App& app) {
   sub->add_option("--config", o.config_file, "Start from a training config JSON (e.g. a run's config.json)");
   sub->add_flag("--resume", o.resume, "Continue the run in --out from its checkpoint");
   using C = TrainConfig;
-  o.add<std::string>(sub, "--data", [](C& c, const std::string& v) { c.data.path = v; },
-                     "Training images: a folder (recursive), Paris StreetView dir, train/val dir or .txt list", "");
-  o.add<std::string>(sub, "--out", [](C& c, const std::string& v) { c.out_dir = v; }, "Run directory", "");
-  o.add<int>(sub, "--image-size", [](C& c, const int& v) { c.model.image_size = v; },
-             "Model input side (power of two, >= 32)", std::to_string(d.model.image_size));
-  o.add<std::string>(sub, "--bottleneck", [](C& c, const std::string& v) { c.model.bottleneck = parse_bottleneck(v); },
-                     "dense (released code, 4000-d) | channelwise (paper's channel-wise FC)",
-                     to_string(d.model.bottleneck));
-  o.add<int>(sub, "--nbottleneck", [](C& c, const int& v) { c.model.nbottleneck = v; }, "Dense bottleneck width",
-             std::to_string(d.model.nbottleneck));
-  o.add<std::string>(sub, "--output", [](C& c, const std::string& v) { c.model.output = parse_output_region(v); },
-                     "center (predict the central S/2 patch) | full (predict the whole image)",
-                     to_string(d.model.output));
-  o.add<int>(sub, "--overlap", [](C& c, const int& v) { c.model.overlap = v; },
-             "Center model: overlap ring width in px", std::to_string(d.model.overlap));
-  o.add<int>(sub, "--nef", [](C& c, const int& v) { c.model.nef = v; }, "Encoder base width", std::to_string(d.model.nef));
-  o.add<int>(sub, "--ngf", [](C& c, const int& v) { c.model.ngf = v; }, "Decoder base width", std::to_string(d.model.ngf));
-  o.add<int>(sub, "--ndf", [](C& c, const int& v) { c.model.ndf = v; }, "Discriminator base width",
-             std::to_string(d.model.ndf));
+  // ---- data and run folder
+  o.add(sub, "--data", [](C& c) -> auto& { return c.data.path; },
+        "Training images: a folder (recursive), Paris StreetView dir, train/val dir or .txt list");
+  o.add(sub, "--out", [](C& c) -> auto& { return c.out_dir; }, "Run directory");
+  // ---- architecture
+  o.add(sub, "--image-size", [](C& c) -> auto& { return c.model.image_size; }, "Model input side (power of two, >= 32)");
+  o.add_enum(sub, "--bottleneck", [](C& c) -> auto& { return c.model.bottleneck; }, parse_bottleneck,
+             "dense (released code, 4000-d) | channelwise (paper's channel-wise FC)");
+  o.add(sub, "--nbottleneck", [](C& c) -> auto& { return c.model.nbottleneck; }, "Dense bottleneck width");
+  o.add_enum(sub, "--output", [](C& c) -> auto& { return c.model.output; }, parse_output_region,
+             "center (predict the central S/2 patch) | full (predict the whole image)");
+  o.add(sub, "--overlap", [](C& c) -> auto& { return c.model.overlap; }, "Center model: overlap ring width in px");
+  o.add(sub, "--nef", [](C& c) -> auto& { return c.model.nef; }, "Encoder base width");
+  o.add(sub, "--ngf", [](C& c) -> auto& { return c.model.ngf; }, "Decoder base width");
+  o.add(sub, "--ndf", [](C& c) -> auto& { return c.model.ndf; }, "Discriminator base width");
   o.add_flag(sub, "--mask-channel", [](C& c) { c.model.mask_channel = true; }, "Feed the hole mask as an input channel");
-  o.add<std::string>(sub, "--fill", [](C& c, const std::string& v) { c.model.fill = parse_hole_fill(v); },
-                     "What the generator sees in the hole: mean (paper) | telea (pre-filled)", "mean");
-  o.add<std::string>(sub, "--upsampling", [](C& c, const std::string& v) { c.model.upsampling = parse_upsampling(v); },
-                     "Decoder up-convolution: transposed (4x4 stride 2, released code) | bilinear (x2 bilinear + "
-                     "3x3 conv, no checkerboard)",
-                     "transposed");
+  o.add_enum(sub, "--fill", [](C& c) -> auto& { return c.model.fill; }, parse_hole_fill,
+             "What the generator sees in the hole: mean (paper) | telea (pre-filled)");
+  o.add_enum(sub, "--upsampling", [](C& c) -> auto& { return c.model.upsampling; }, parse_upsampling,
+             "Decoder up-convolution: transposed (4x4 stride 2, released code) | bilinear (x2 bilinear + "
+             "3x3 conv, no checkerboard)");
   o.add_flag(sub, "--residual", [](C& c) { c.model.residual = true; },
              "Predict a correction to the filled input in the output region (last layer starts at zero)");
   o.add_flag(sub, "--global-discriminator", [](C& c) { c.model.global_discriminator = true; },
              "D judges the whole image, not just the predicted region");
-  o.add<std::string>(sub, "--mask", [](C& c, const std::string& v) { c.mask.kind = parse_mask_kind(v); },
-                     "Full-output models: center | random-block | random-region | free-form | mixed",
-                     to_string(d.mask.kind));
-  o.add<double>(sub, "--hole-ratio", [](C& c, const double& v) { c.mask.hole_ratio = v; },
-                "Target fraction of the image that is hole", std::to_string(d.mask.hole_ratio));
-  o.add<int>(sub, "--batch", [](C& c, const int& v) { c.batch_size = v; }, "Batch size", std::to_string(d.batch_size));
-  o.add<int64_t>(sub, "--steps", [](C& c, const int64_t& v) { c.steps = v; }, "Total steps (G and D updates)",
-                 std::to_string(d.steps));
-  o.add<double>(sub, "--lr", [](C& c, const double& v) { c.lr = v; }, "Adam learning rate", "2e-4");
-  o.add<int64_t>(sub, "--lr-decay-from", [](C& c, const int64_t& v) { c.lr_decay_from = v; },
-                 "From this step the learning rates fall linearly to 0 at --steps (0 = constant)", "0");
-  o.add<double>(sub, "--beta1", [](C& c, const double& v) { c.beta1 = v; }, "Adam beta1", "0.5");
-  o.add<double>(sub, "--g-lr-mult", [](C& c, const double& v) { c.g_lr_mult = v; },
-                "Generator lr multiplier (the released code uses 10)", "1");
+  // ---- holes
+  o.add_enum(sub, "--mask", [](C& c) -> auto& { return c.mask.kind; }, parse_mask_kind,
+             "Full-output models: center | random-block | random-region | free-form | mixed");
+  o.add(sub, "--hole-ratio", [](C& c) -> auto& { return c.mask.hole_ratio; }, "Target fraction of the image that is hole");
+  // ---- optimisation
+  o.add(sub, "--batch", [](C& c) -> auto& { return c.batch_size; }, "Batch size");
+  o.add(sub, "--steps", [](C& c) -> auto& { return c.steps; }, "Total steps (G and D updates)");
+  o.add(sub, "--lr", [](C& c) -> auto& { return c.lr; }, "Adam learning rate");
+  o.add(sub, "--lr-decay-from", [](C& c) -> auto& { return c.lr_decay_from; },
+        "From this step the learning rates fall linearly to 0 at --steps (0 = constant)");
+  o.add(sub, "--beta1", [](C& c) -> auto& { return c.beta1; }, "Adam beta1");
+  o.add(sub, "--g-lr-mult", [](C& c) -> auto& { return c.g_lr_mult; },
+        "Generator lr multiplier (the released code uses 10)");
   o.add_flag(sub, "--released-lr", [](C& c) { c.g_lr_mult = 10.0; }, "Same as --g-lr-mult 10");
-  o.add<double>(sub, "--lambda-rec", [](C& c, const double& v) { c.lambda_rec = v; }, "Reconstruction weight", "0.999");
-  o.add<double>(sub, "--lambda-adv", [](C& c, const double& v) { c.lambda_adv = v; },
-                "Adversarial weight (0 = L2 only, no discriminator)", "0.001");
-  o.add<double>(sub, "--d-input-noise", [](C& c, const double& v) { c.d_input_noise = v; },
-                "Std of Gaussian noise on everything the discriminator sees (instance noise; 0 = none)", "0");
-  o.add<double>(sub, "--r1-gamma", [](C& c, const double& v) { c.r1_gamma = v; },
-                "R1 penalty weight on the discriminator's input gradient at real images (0 = none; e.g. 10)", "0");
-  o.add<double>(sub, "--overlap-weight", [](C& c, const double& v) { c.overlap_weight = v; },
-                "Loss weight of the overlap ring", "10");
-  o.add<double>(sub, "--ema-decay", [](C& c, const double& v) { c.ema_decay = v; },
-                "Ship a moving average of G's weights with this decay (0 = off; e.g. 0.999)", "0");
+  o.add(sub, "--lambda-rec", [](C& c) -> auto& { return c.lambda_rec; }, "Reconstruction weight");
+  o.add(sub, "--lambda-adv", [](C& c) -> auto& { return c.lambda_adv; },
+        "Adversarial weight (0 = L2 only, no discriminator)");
+  o.add(sub, "--d-input-noise", [](C& c) -> auto& { return c.d_input_noise; },
+        "Std of Gaussian noise on everything the discriminator sees (instance noise; 0 = none)");
+  o.add(sub, "--r1-gamma", [](C& c) -> auto& { return c.r1_gamma; },
+        "R1 penalty weight on the discriminator's input gradient at real images (0 = none; e.g. 10)");
+  o.add(sub, "--overlap-weight", [](C& c) -> auto& { return c.overlap_weight; }, "Loss weight of the overlap ring");
+  o.add(sub, "--ema-decay", [](C& c) -> auto& { return c.ema_decay; },
+        "Ship a moving average of G's weights with this decay (0 = off; e.g. 0.999)");
   o.add_flag(sub, "--no-ema-warmup", [](C& c) { c.ema_warmup = false; },
              "Average at --ema-decay from the first step (fine-tuning with --init-from: the average starts at "
              "the init)");
-  o.add<uint64_t>(sub, "--seed", [](C& c, const uint64_t& v) { c.seed = v; }, "Random seed", "0");
-  o.add<std::string>(sub, "--init-from", [](C& c, const std::string& v) { c.init_from = v; },
-                     "Start G from this model file or checkpoint (same architecture; D starts fresh): fine-tuning",
-                     "");
-  o.add<int>(sub, "--threads", [](C& c, const int& v) { c.threads = v; }, "Compute threads (0 = all cores)", "0");
-  o.add<int>(sub, "--loader-threads", [](C& c, const int& v) { c.data.loader_threads = v; },
-             "Image decoding threads (0 = all cores)", "0");
-  o.add<std::string>(sub, "--precision", [](C& c, const std::string& v) { c.precision = parse_precision(v); },
-                     "fp32 | bf16 (bfloat16 autocast, fp32 master weights)", "fp32");
-  o.add<double>(sub, "--min-crop", [](C& c, const double& v) { c.data.min_crop = v; },
-                "Smallest random crop, as a fraction of the short side", std::to_string(d.data.min_crop));
-  o.add<double>(sub, "--max-aspect", [](C& c, const double& v) { c.data.max_aspect = v; },
-                "Crop aspect-ratio jitter bound", std::to_string(d.data.max_aspect));
-  o.add<std::string>(sub, "--crop-frame", [](C& c, const std::string& v) { c.data.frame = parse_crop_frame(v); },
-                     "short-side (crops of the short side at random places) | whole (the whole photo squeezed, as "
-                     "eval shows it, through a window of [--min-crop, --max-crop] x each side)",
-                     to_string(d.data.frame));
-  o.add<double>(sub, "--max-crop", [](C& c, const double& v) { c.data.max_crop = v; },
-                "Largest crop fraction (--crop-frame whole; above 1 the photo sits in a reflected border)",
-                "1");
+  o.add(sub, "--seed", [](C& c) -> auto& { return c.seed; }, "Random seed");
+  o.add(sub, "--init-from", [](C& c) -> auto& { return c.init_from; },
+        "Start G from this model file or checkpoint (same architecture; D starts fresh): fine-tuning");
+  o.add(sub, "--threads", [](C& c) -> auto& { return c.threads; }, "Compute threads (0 = all cores)");
+  o.add_enum(sub, "--precision", [](C& c) -> auto& { return c.precision; }, parse_precision,
+             "fp32 | bf16 (bfloat16 autocast, fp32 master weights)");
+  // ---- data augmentation and loading
+  o.add(sub, "--loader-threads", [](C& c) -> auto& { return c.data.loader_threads; },
+        "Image decoding threads (0 = all cores)");
+  o.add(sub, "--min-crop", [](C& c) -> auto& { return c.data.min_crop; },
+        "Smallest random crop, as a fraction of the short side");
+  o.add(sub, "--max-aspect", [](C& c) -> auto& { return c.data.max_aspect; }, "Crop aspect-ratio jitter bound");
+  o.add_enum(sub, "--crop-frame", [](C& c) -> auto& { return c.data.frame; }, parse_crop_frame,
+             "short-side (crops of the short side at random places) | whole (the whole photo squeezed, as "
+             "eval shows it, through a window of [--min-crop, --max-crop] x each side)");
+  o.add(sub, "--max-crop", [](C& c) -> auto& { return c.data.max_crop; },
+        "Largest crop fraction (--crop-frame whole; above 1 the photo sits in a reflected border)");
   o.add_flag(sub, "--no-flip", [](C& c) { c.data.hflip = false; }, "Disable random horizontal flips");
-  o.add<int64_t>(sub, "--cache-mb", [](C& c, const int64_t& v) { c.data.cache_mb = v; },
-                 "Decoded-image cache size in MiB (0 = off)", std::to_string(d.data.cache_mb));
-  o.add<int64_t>(sub, "--log-every", [](C& c, const int64_t& v) { c.log_every = v; }, "Steps between log lines",
-                 std::to_string(d.log_every));
-  o.add<int64_t>(sub, "--save-every", [](C& c, const int64_t& v) { c.save_every = v; }, "Steps between checkpoints",
-                 std::to_string(d.save_every));
-  o.add<int64_t>(sub, "--keep-every", [](C& c, const int64_t& v) { c.keep_every = v; },
-                 "Steps between kept model snapshots in RUN/snapshots/ (0 = none; checkpoints are overwritten)",
-                 std::to_string(d.keep_every));
-  o.add<int64_t>(sub, "--sample-every", [](C& c, const int64_t& v) { c.sample_every = v; },
-                 "Steps between sample grids (0 = never)", std::to_string(d.sample_every));
+  o.add(sub, "--cache-mb", [](C& c) -> auto& { return c.data.cache_mb; }, "Decoded-image cache size in MiB (0 = off)");
+  // ---- outputs
+  o.add(sub, "--log-every", [](C& c) -> auto& { return c.log_every; }, "Steps between log lines");
+  o.add(sub, "--save-every", [](C& c) -> auto& { return c.save_every; }, "Steps between checkpoints");
+  o.add(sub, "--keep-every", [](C& c) -> auto& { return c.keep_every; },
+        "Steps between kept model snapshots in RUN/snapshots/ (0 = none; checkpoints are overwritten)");
+  o.add(sub, "--sample-every", [](C& c) -> auto& { return c.sample_every; }, "Steps between sample grids (0 = never)");
   sub->callback([opt] { run_train(*opt); });
 }
 

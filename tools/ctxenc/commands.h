@@ -1,5 +1,7 @@
-// commands.h — the subcommands of `ctxenc`. Each file registers its flags with
-// setup_x(app) and runs through the library in run_x(options).
+// commands.h — the subcommands of `ctxenc`, one file each (cmd_x.cpp):
+// setup_x(app) registers the subcommand and its flags, which fill an options
+// struct (the library's config structs where there is one); its callback,
+// run_x(options), hands them to the library. main.cpp calls the setups.
 #pragma once
 #include <CLI/CLI.hpp>
 

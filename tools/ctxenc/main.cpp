@@ -29,7 +29,9 @@ int main(int argc, char** argv) {
     const int rc = app.exit(e);
     return rc == 0 ? ctxenc::kExitOk : ctxenc::kExitUsage;
   } catch (const ctxenc::Error& e) {
-    std::cerr << "ctxenc: error: " << e.what() << "\n";
+    // The library names config fields; where a flag of ours sets the limit it names, say which.
+    const char* hint = e.code() == ctxenc::kExitTooLarge ? "; raise the limit with --max-pixels" : "";
+    std::cerr << "ctxenc: error: " << e.what() << hint << "\n";
     return e.code();
   } catch (const std::exception& e) {
     std::string msg = e.what();

@@ -1,0 +1,196 @@
+// image_io.cpp — header probing, decoding and atomic encoding of images, and
+// folders of images listed and matched by name.
+#include "ctxenc/image_io.h"
+
+#include <algorithm>
+#include <cctype>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <vector>
+
+#include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
+
+#include "ctxenc/errors.h"
+
+namespace ctxenc {
+namespace fs = std::filesystem;
+namespace {
+
+uint32_t be32(const unsigned char* p) { return (uint32_t(p[0]) << 24) | (uint32_t(p[1]) << 16) | (uint32_t(p[2]) << 8) | p[3]; }
+uint16_t be16(const unsigned char* p) { return uint16_t((p[0] << 8) | p[1]); }
+uint32_t le24(const unsigned char* p) { return uint32_t(p[0]) | (uint32_t(p[1]) << 8) | (uint32_t(p[2]) << 16); }
+uint16_t le16(const unsigned char* p) { return uint16_t(p[0] | (p[1] << 8)); }
+int32_t le32s(const unsigned char* p) { return int32_t(uint32_t(p[0]) | (uint32_t(p[1]) << 8) | (uint32_t(p[2]) << 16) | (uint32_t(p[3]) << 24)); }
+
+void check_readable(const std::string& path) {
+  std::error_code ec;
+  if (!fs::exists(path, ec)) throw InputError("'" + path + "' does not exist");
+  if (fs::is_directory(path, ec)) throw InputError("'" + path + "' is a directory, not an image");
+}
+
+// JPEG: walk the marker segments up to the first SOFn frame header.
+bool probe_jpeg(std::ifstream& in, ImageInfo& info) {
+  in.seekg(2);
+  unsigned char seg[9];
+  while (in.read(reinterpret_cast<char*>(seg), 4)) {
+    if (seg[0] != 0xFF) return false;
+    const unsigned marker = seg[1];
+    if (marker == 0xFF) { in.seekg(-3, std::ios::cur); continue; }  // fill bytes
+    const unsigned len = be16(seg + 2);
+    const bool sof = marker >= 0xC0 && marker <= 0xCF && marker != 0xC4 && marker != 0xC8 && marker != 0xCC;
+    if (sof) {
+      if (!in.read(reinterpret_cast<char*>(seg), 5)) return false;
+      info.height = be16(seg + 1);
+      info.width = be16(seg + 3);
+      return true;
+    }
+    if (len < 2) return false;
+    in.seekg(len - 2, std::ios::cur);
+  }
+  return false;
+}
+
+}  // namespace
+
+bool has_image_extension(const std::string& path) {
+  static const char* const kExtensions[] = {".png", ".jpg", ".jpeg", ".webp", ".bmp"};
+  std::string e = fs::path(path).extension().string();
+  std::transform(e.begin(), e.end(), e.begin(), [](unsigned char ch) { return std::tolower(ch); });
+  return std::find(std::begin(kExtensions), std::end(kExtensions), e) != std::end(kExtensions);
+}
+
+std::vector<std::string> list_images(const std::string& folder, bool recursive) {
+  std::vector<std::string> out;
+  std::error_code ec;
+  auto take = [&](const fs::directory_entry& e) {
+    if (e.is_regular_file(ec) && has_image_extension(e.path().string())) out.push_back(e.path().string());
+  };
+  if (recursive) {
+    for (auto it = fs::recursive_directory_iterator(
+             folder, fs::directory_options::follow_directory_symlink | fs::directory_options::skip_permission_denied,
+             ec);
+         !ec && it != fs::recursive_directory_iterator(); it.increment(ec))
+      take(*it);
+  } else {
+    for (auto it = fs::directory_iterator(folder, ec); !ec && it != fs::directory_iterator(); it.increment(ec))
+      take(*it);
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+ImageFolderIndex::ImageFolderIndex(const std::string& folder) : folder_(folder) {
+  std::error_code ec;
+  fs::path root = fs::absolute(folder, ec);
+  root = (ec ? fs::path(folder) : root).lexically_normal();
+  for (const std::string& file : list_images(root.string())) {
+    fs::path rel = fs::path(file).lexically_relative(root);
+    rel.replace_extension();
+    by_rel_.emplace(rel.generic_string(), file);
+    by_stem_[fs::path(file).stem().string()].push_back(file);
+  }
+}
+
+std::string ImageFolderIndex::find(const std::string& rel) const {
+  if (auto it = by_rel_.find(rel); it != by_rel_.end()) return it->second;
+  const std::string stem = fs::path(rel).filename().string();
+  if (auto it = by_stem_.find(stem); it != by_stem_.end() && it->second.size() == 1) return it->second.front();
+  return "";
+}
+
+ImageInfo probe_image(const std::string& path) {
+  check_readable(path);
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw InputError("cannot open '" + path + "': " + std::strerror(errno));
+  unsigned char h[32] = {0};
+  in.read(reinterpret_cast<char*>(h), sizeof(h));
+  const auto got = in.gcount();
+  in.clear();
+  ImageInfo info;
+  if (got >= 24 && std::memcmp(h, "\x89PNG\r\n\x1a\n", 8) == 0) {
+    info = {"png", int(be32(h + 16)), int(be32(h + 20))};
+  } else if (got >= 4 && h[0] == 0xFF && h[1] == 0xD8) {
+    info.format = "jpeg";
+    if (!probe_jpeg(in, info)) throw InputError("'" + path + "' is a damaged JPEG (no frame header)");
+  } else if (got >= 30 && std::memcmp(h, "RIFF", 4) == 0 && std::memcmp(h + 8, "WEBP", 4) == 0) {
+    info.format = "webp";
+    if (std::memcmp(h + 12, "VP8 ", 4) == 0) {
+      info.width = le16(h + 26) & 0x3FFF;
+      info.height = le16(h + 28) & 0x3FFF;
+    } else if (std::memcmp(h + 12, "VP8L", 4) == 0) {
+      const uint32_t bits = uint32_t(h[21]) | (uint32_t(h[22]) << 8) | (uint32_t(h[23]) << 16) | (uint32_t(h[24]) << 24);
+      info.width = int(bits & 0x3FFF) + 1;
+      info.height = int((bits >> 14) & 0x3FFF) + 1;
+    } else if (std::memcmp(h + 12, "VP8X", 4) == 0) {
+      info.width = int(le24(h + 24)) + 1;
+      info.height = int(le24(h + 27)) + 1;
+    } else {
+      throw InputError("'" + path + "' is a WebP file of an unknown kind");
+    }
+  } else if (got >= 26 && h[0] == 'B' && h[1] == 'M') {
+    info = {"bmp", le32s(h + 18), std::abs(le32s(h + 22))};
+  } else {
+    // Let OpenCV decide for the rarer formats it knows (TIFF, PNM, ...).
+    if (!cv::haveImageReader(path))
+      throw InputError("'" + path + "' is not an image (PNG, JPEG, WebP or BMP expected)");
+    info.format = "other";
+  }
+  if (info.format != "other" && (info.width <= 0 || info.height <= 0))
+    throw InputError("'" + path + "' has an invalid size in its header");
+  return info;
+}
+
+static cv::Mat decode_checked(const std::string& path, int flags, int64_t max_pixels) {
+  const ImageInfo info = probe_image(path);
+  if (info.format != "other" && int64_t(info.width) * info.height > max_pixels)
+    throw TooLargeError("'" + path + "' is " + std::to_string(info.width) + "x" + std::to_string(info.height) +
+                        ", above the limit of " + std::to_string(max_pixels) + " pixels (max_pixels)");
+  cv::Mat m;
+  try {
+    m = cv::imread(path, flags);
+  } catch (const cv::Exception& e) {
+    throw InputError("cannot decode '" + path + "': " + e.err);
+  }
+  if (m.empty()) throw InputError("cannot decode '" + path + "' (corrupt or unsupported " + info.format + ")");
+  if (int64_t(m.cols) * m.rows > max_pixels)
+    throw TooLargeError("'" + path + "' is above the limit of " + std::to_string(max_pixels) + " pixels");
+  return m;
+}
+
+cv::Mat load_image_rgb(const std::string& path, int64_t max_pixels) {
+  cv::Mat bgr = decode_checked(path, cv::IMREAD_COLOR, max_pixels);
+  cv::Mat rgb;
+  cv::cvtColor(bgr, rgb, cv::COLOR_BGR2RGB);
+  return rgb;
+}
+
+cv::Mat load_mask(const std::string& path, int64_t max_pixels) {
+  cv::Mat grey = decode_checked(path, cv::IMREAD_GRAYSCALE, max_pixels);
+  cv::Mat mask;
+  cv::threshold(grey, mask, 126, 255, cv::THRESH_BINARY);  // >= 127 is hole
+  return mask;
+}
+
+void save_image(const std::string& path, const cv::Mat& image) {
+  if (!has_image_extension(path))
+    throw OutputError("cannot write '" + path + "': unknown image extension (use .png, .jpg, .webp or .bmp)");
+  std::string ext = fs::path(path).extension().string();
+  std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return std::tolower(c); });
+  cv::Mat out = image;
+  if (image.channels() == 3) cv::cvtColor(image, out, cv::COLOR_RGB2BGR);
+  std::vector<uchar> buf;
+  std::vector<int> params;
+  if (ext == ".jpg" || ext == ".jpeg") params = {cv::IMWRITE_JPEG_QUALITY, 95};
+  bool ok = false;
+  try {
+    ok = cv::imencode(ext, out, buf, params);
+  } catch (const cv::Exception& e) {
+    throw OutputError("cannot encode '" + path + "': " + e.err);
+  }
+  if (!ok) throw OutputError("cannot encode '" + path + "'");
+  write_file_atomic(path, std::string(buf.begin(), buf.end()));
+}
+
+}  // namespace ctxenc
