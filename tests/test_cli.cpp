@@ -11,10 +11,11 @@
 
 #include <opencv2/imgcodecs.hpp>
 
-#include "io/container.h"
-#include "model/model_file.h"
 #include "ctxenc/errors.h"
 #include "ctxenc/image_io.h"
+#include "ctxenc/inpaint.h"
+#include "io/container.h"
+#include "model/model_file.h"
 #include "test_util.h"
 
 using namespace ctxenc;
@@ -102,6 +103,16 @@ TEST(Cli, BadInputsGiveOneLineADistinctCodeAndNoOutput) {
   lie.header = {{"kind", "model"}, {"model", claimed}, {"step", 0}};
   lie.sections["generator"] = std::string(read_container(model).sections.at("generator"));
   write_container(d / "mismatch.ctxm", lie);
+  // A model file and a run checkpoint whose configs name enum values that do not exist.
+  ContainerFile odd = lie;
+  odd.header["model"] = tiny_model(32, Bottleneck::Channelwise, OutputRegion::Full);
+  odd.header["model"]["bottleneck"] = "sparse";
+  write_container(d / "bad_enum.ctxm", odd);
+  fs::create_directories(d.path / "odd_run");
+  odd.header = {{"kind", "checkpoint"}, {"model", tiny_model(32)}, {"step", 1},
+                {"train", {{"model", tiny_model(32)}, {"precision", "fp8"}}}};
+  write_container(d / "odd_run/checkpoint.ctx", odd);
+  std::ofstream(d / "typo.json") << R"({"batch_size": 4, "learning_rate": 0.001})";
 
   struct Case {
     std::string name, args;
@@ -120,6 +131,14 @@ TEST(Cli, BadInputsGiveOneLineADistinctCodeAndNoOutput) {
       {"shape mismatch", "inpaint " + img + " --mask center --model " + (d / "mismatch.ctxm") + " -o " + out,
        kExitModel},
       {"bad rect", "inpaint " + img + " --mask rect:1,2,3 --model " + model + " -o " + out, kExitUsage},
+      {"model file naming an unknown bottleneck", "info " + (d / "bad_enum.ctxm"), kExitModel},
+      {"inpaint with that model", "inpaint " + img + " --mask center --model " + (d / "bad_enum.ctxm") + " -o " + out,
+       kExitModel},
+      {"resume a checkpoint naming an unknown precision", "train --resume --out " + (d / "odd_run"), kExitModel},
+      {"recipe with an unknown field",
+       "train --config " + (d / "typo.json") + " --data " + photos_dir() + " --out " + (d / "bad_run"), kExitInput},
+      {"image above the pixel limit", "inpaint " + img + " --mask center --model " + model + " --max-pixels 100 -o " + out,
+       kExitTooLarge},
       {"info on a foreign file", "info " + img, kExitModel},
       {"train without data", "train --out " + (d / "run"), kExitUsage},
       {"train on a missing folder", "train --data " + (d / "nowhere") + " --out " + (d / "run"), kExitData},
@@ -170,6 +189,57 @@ TEST(Cli, BadInputsGiveOneLineADistinctCodeAndNoOutput) {
   // The output directory holds no temp files either.
   for (const auto& e : fs::directory_iterator(d.path))
     EXPECT_EQ(e.path().string().find(".tmp."), std::string::npos) << e.path();
+}
+
+// The errors name what to change: the library's field, or the flag that sets a limit.
+TEST(Cli, ErrorsNameTheFlagOrFieldToChange) {
+  TempDir d;
+  const std::string model = write_tiny_model(d), img = photo_png(d);
+  CliRun big = run_cli("inpaint " + img + " --mask center --model " + model + " --max-pixels 100 -o " + (d / "o.png"));
+  EXPECT_EQ(big.code, kExitTooLarge);
+  EXPECT_NE(big.err.find("--max-pixels"), std::string::npos) << big.err;
+  std::ofstream(d / "typo.json") << R"({"batch_size": 4, "learning_rate": 0.001})";
+  CliRun typo = run_cli("train --config " + (d / "typo.json") + " --data " + photos_dir() + " --out " + (d / "r"));
+  EXPECT_NE(typo.err.find("'learning_rate'"), std::string::npos) << typo.err;
+  CliRun batch = run_cli("train --data " + photos_dir() + " --out " + (d / "r") + " --batch 1");
+  EXPECT_EQ(batch.code, kExitUsage);
+  EXPECT_NE(batch.err.find("batch_size"), std::string::npos) << batch.err;
+}
+
+// --help shows the library's defaults, read from its config structs.
+TEST(Cli, HelpShowsTheLibraryDefaults) {
+  const std::string inpaint = run_cli("inpaint --help").out, eval = run_cli("eval --help").out,
+                    train = run_cli("train --help").out;
+  auto shows = [](const std::string& help, const std::string& flag, const std::string& value) {
+    const auto at = help.find(flag);
+    ASSERT_NE(at, std::string::npos) << flag;
+    const std::string line = help.substr(at, help.find('\n', at) - at);
+    EXPECT_NE(line.find(value), std::string::npos) << flag << ": " << line;
+  };
+  const InpaintOptions io;
+  shows(inpaint, "--blend", to_string(io.blend));
+  shows(inpaint, "--strategy", to_string(io.strategy));
+  shows(inpaint, "--center-fit", "0.98");
+  shows(eval, "--blend", "none");  // eval scores the raw prediction
+  shows(eval, "--baselines", "telea,ns,mean");
+  const TrainConfig tc;
+  shows(train, "--lr ", "0.0002");
+  shows(train, "--batch ", std::to_string(tc.batch_size));
+  shows(train, "--bottleneck", to_string(tc.model.bottleneck));
+  shows(train, "--lambda-adv", "0.001");
+}
+
+// From a folder with no ../shared/bench beside it, as in a fresh clone, bench
+// times ctxenc alone and says so; a --reference that is not there is an error.
+TEST(Cli, BenchRunsWithoutTheReferenceScript) {
+  TempDir d;
+  CliRun r = run_cli("bench --mode infer --bottleneck channelwise --batch 1 --precision fp32 --iters 1 --threads 1",
+                     d.path.string());
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.err.find("no reference script"), std::string::npos) << r.err;
+  EXPECT_NE(r.out.find("infer:channelwise:1:fp32"), std::string::npos) << r.out;
+  CliRun missing = run_cli("bench --mode infer --reference " + (d / "none.py"), d.path.string());
+  EXPECT_EQ(missing.code, kExitInput) << missing.err;
 }
 
 TEST(Cli, MaskOfAnotherResolutionIsResizedWithAWarning) {

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <algorithm>
 #include <fstream>
 
 #include <opencv2/imgcodecs.hpp>
@@ -44,4 +45,28 @@ TEST(ImageIo, ReadsGreyRgbaAndWebpAsRgb) {
     EXPECT_EQ(probe_image(d / f).width, bgr.cols) << f;
   }
   EXPECT_EQ(probe_image(photos_dir() + "/photo1.jpg").height, bgr.rows);
+}
+
+TEST(ImageIo, FoldersAreListedAndMatchedByOneRule) {
+  TempDir d;
+  const cv::Mat px(4, 4, CV_8UC3, cv::Scalar(1, 2, 3));
+  fs::create_directories(d.path / "a" / "b");
+  fs::create_directories(d.path / "c");
+  for (const char* f : {"top.png", "a/b/tree.jpg", "a/leaf.PNG", "c/leaf.webp", "c/only.bmp"})
+    cv::imwrite(d / f, px);
+  std::ofstream(d / "notes.txt") << "not an image";
+  std::ofstream(d / "a/b/fake.jpg.txt") << "not an image either";
+  const auto all = list_images(d.path.string());
+  ASSERT_EQ(all.size(), 5u);
+  EXPECT_TRUE(std::is_sorted(all.begin(), all.end()));
+  EXPECT_EQ(list_images(d.path.string(), /*recursive=*/false), std::vector<std::string>{d / "top.png"});
+  EXPECT_TRUE(list_images(d / "missing").empty());
+
+  const ImageFolderIndex index(d.path.string());
+  EXPECT_EQ(index.find("a/b/tree"), d / "a/b/tree.jpg");  // by relative name, any extension
+  EXPECT_EQ(index.find("x/y/tree"), d / "a/b/tree.jpg");  // else by a unique stem
+  EXPECT_EQ(index.find("only"), d / "c/only.bmp");
+  EXPECT_EQ(index.find("c/leaf"), d / "c/leaf.webp");     // the relative name decides between two leaves
+  EXPECT_EQ(index.find("leaf"), "");                      // a stem two files share matches neither
+  EXPECT_EQ(index.find("nothing"), "");
 }

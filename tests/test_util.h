@@ -121,9 +121,11 @@ struct CliRun {
   int code;
   std::string out, err;
 };
-inline CliRun run_cli(const std::string& args) {
+// cwd: the folder it runs in ("" = the test's own).
+inline CliRun run_cli(const std::string& args, const std::string& cwd = "") {
   TempDir d;
-  const std::string cmd = std::string(CTXENC_CLI_PATH) + " " + args + " >" + (d / "out") + " 2>" + (d / "err");
+  const std::string cmd = (cwd.empty() ? "" : "cd '" + cwd + "' && ") + std::string(CTXENC_CLI_PATH) + " " + args +
+                          " >" + (d / "out") + " 2>" + (d / "err");
   const int status = std::system(cmd.c_str());
   return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, slurp(d / "out"), slurp(d / "err")};
 }

@@ -36,4 +36,18 @@ struct DataError : Error { explicit DataError(const std::string& m) : Error(kExi
 struct TooLargeError : Error { explicit TooLargeError(const std::string& m) : Error(kExitTooLarge, m) {} };
 struct InterruptedError : Error { explicit InterruptedError(const std::string& m) : Error(kExitInterrupted, m) {} };
 
+// Throws the Error subclass whose exit code is `code` (a plain Error for the others).
+[[noreturn]] inline void throw_error(ExitCode code, const std::string& msg) {
+  switch (code) {
+    case kExitUsage: throw UsageError(msg);
+    case kExitInput: throw InputError(msg);
+    case kExitModel: throw ModelFileError(msg);
+    case kExitOutput: throw OutputError(msg);
+    case kExitData: throw DataError(msg);
+    case kExitTooLarge: throw TooLargeError(msg);
+    case kExitInterrupted: throw InterruptedError(msg);
+    default: throw Error(code, msg);
+  }
+}
+
 }  // namespace ctxenc

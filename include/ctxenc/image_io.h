@@ -68,7 +68,7 @@ void save_image(const std::string& path, const cv::Mat& image);
 // Throws OutputError.
 void write_file_atomic(const std::string& path, const std::string& bytes);
 
-// Reads a whole file; throws an Error with code `on_error` if it cannot.
+// Reads a whole file; throws the Error of code `on_error` (throw_error) if it cannot.
 std::string read_file(const std::string& path, ExitCode on_error = kExitInput);
 
 }  // namespace ctxenc

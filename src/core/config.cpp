@@ -154,9 +154,9 @@ Config config_from_json(const nlohmann::json& j, ExitCode code, const std::strin
     refuse_unknown_fields(j, nlohmann::json(Config{}), "");
     return j.get<Config>();
   } catch (const nlohmann::json::exception& e) {
-    throw Error(code, what + ": " + json_reason(e));
+    throw_error(code, what + ": " + json_reason(e));
   } catch (const Error& e) {
-    throw Error(code, what + ": " + e.what());
+    throw_error(code, what + ": " + e.what());
   }
 }
 template ModelConfig config_from_json<ModelConfig>(const nlohmann::json&, ExitCode, const std::string&);

@@ -14,7 +14,6 @@
 
 #include <nlohmann/json.hpp>
 #include <opencv2/imgproc.hpp>
-#include <opencv2/photo.hpp>
 
 #include "core/enum_names.h"
 #include "ctxenc/errors.h"
@@ -22,6 +21,7 @@
 #include "ctxenc/masks.h"
 #include "ctxenc/metrics.h"
 #include "eval/eval_report.h"
+#include "eval/fill_methods.h"
 #include "io/dataset.h"
 
 namespace ctxenc {
@@ -58,14 +58,6 @@ struct Item {
   std::string mask_file;  // mask folder mode: its mask
   std::string pred_file;  // predictions mode: its prediction
 };
-
-// The whole image squeezed to S x S (aspect not kept).
-cv::Mat squeeze(const cv::Mat& img, int S) {
-  if (img.cols == S && img.rows == S) return img.clone();
-  cv::Mat out;
-  cv::resize(img, out, cv::Size(S, S), 0, 0, cv::INTER_AREA);
-  return out;
-}
 
 // Known pixels of `input`, hole pixels of `filled`.
 cv::Mat composite(const cv::Mat& input, const cv::Mat& filled, const cv::Mat& hole) {
@@ -139,72 +131,6 @@ MaskSpec parse_mask_spec(const EvalConfig& c) {
   m.generated = false;
   m.folder = c.mask;
   return m;
-}
-
-// ---- fill methods ---------------------------------------------------------------
-// A method fills the masked S x S input's hole; what it returns is composited.
-using FillFn = std::function<cv::Mat(const Item& item, const cv::Mat& masked, const cv::Mat& hole)>;
-struct FillMethod {
-  std::string name;
-  FillFn fill;
-};
-
-cv::Mat mean_fill(const cv::Mat& masked, const cv::Mat& hole) {
-  const cv::Scalar mean = cv::mean(masked, hole == 0);
-  cv::Mat out = masked.clone();
-  out.setTo(mean, hole);
-  return out;
-}
-
-// The classical baselines, in their documented order (known_baselines()).
-using BaselineFn = cv::Mat (*)(const cv::Mat& masked, const cv::Mat& hole, double radius);
-const std::vector<std::pair<std::string, BaselineFn>>& baseline_table() {
-  static const std::vector<std::pair<std::string, BaselineFn>> table = {
-      {"telea",
-       [](const cv::Mat& m, const cv::Mat& h, double r) {
-         cv::Mat out;
-         cv::inpaint(m, h, out, r, cv::INPAINT_TELEA);
-         return out;
-       }},
-      {"ns",
-       [](const cv::Mat& m, const cv::Mat& h, double r) {
-         cv::Mat out;
-         cv::inpaint(m, h, out, r, cv::INPAINT_NS);
-         return out;
-       }},
-      {"mean", [](const cv::Mat& m, const cv::Mat& h, double) { return mean_fill(m, h); }},
-  };
-  return table;
-}
-
-// The report's rows: the model, the predictions, then the baselines in cfg's order.
-std::vector<FillMethod> fill_methods(const EvalConfig& cfg, const Inpainter* inpainter, int S,
-                                     const std::function<void(const std::string&)>& note) {
-  std::vector<FillMethod> methods;
-  if (inpainter)
-    methods.push_back({"model", [inpainter](const Item&, const cv::Mat& masked, const cv::Mat& hole) {
-                         return inpainter->inpaint(masked, hole);
-                       }});
-  if (!cfg.predictions.empty()) {
-    auto noted = std::make_shared<bool>(false);
-    methods.push_back({"predictions", [&cfg, S, note, noted](const Item& item, const cv::Mat&, const cv::Mat&) {
-                         cv::Mat filled = load_image_rgb(item.pred_file, cfg.max_pixels);
-                         if (filled.size() == cv::Size(S, S)) return filled;
-                         if (!*noted)
-                           note("prediction '" + item.pred_file + "' is " + std::to_string(filled.cols) + "x" +
-                                std::to_string(filled.rows) + "; predictions are resized to " + std::to_string(S) +
-                                "x" + std::to_string(S) + " with INTER_AREA like the originals");
-                         *noted = true;
-                         return squeeze(filled, S);
-                       }});
-  }
-  for (const auto& b : cfg.baselines)
-    for (const auto& [name, fn] : baseline_table())
-      if (name == b)
-        methods.push_back({name, [fn = fn, r = cfg.inpaint_radius](const Item&, const cv::Mat& m, const cv::Mat& h) {
-                             return fn(m, h, r);
-                           }});
-  return methods;
 }
 
 // ---- images and holes -------------------------------------------------------------
@@ -297,19 +223,74 @@ struct Accum {
   }
 };
 
+// What the loop over the images gathers: each method's scores, the per-image
+// CSV and the grid's rows.
+struct Tally {
+  std::vector<Accum> acc;
+  std::ostringstream csv;
+  std::vector<cv::Mat> grid_rows;
+
+  explicit Tally(size_t methods) : acc(methods) { csv << "image,method,l1,l2,psnr,ssim,hole_pixels\n"; }
+
+  // One image: truth, its hole, the masked input and each method's composited output.
+  void add(const Item& item, const std::vector<FillMethod>& methods, const cv::Mat& truth, const cv::Mat& hole,
+           const cv::Mat& masked, const std::vector<cv::Mat>& outputs, bool in_grid) {
+    for (size_t k = 0; k < methods.size(); ++k) {
+      const HoleError e = hole_error(truth, outputs[k], hole);
+      const double p = psnr_from_mse(e.mse()), s = ssim(truth, outputs[k]);
+      acc[k].pooled += e;
+      acc[k].psnr_sum += p;
+      acc[k].ssim_sum += s;
+      ++acc[k].images;
+      csv << csv_field(item.path) << "," << methods[k].name << "," << format_full(e.l1()) << ","
+          << format_full(e.mse()) << "," << format_full(p) << "," << format_full(s) << "," << cv::countNonZero(hole)
+          << "\n";
+    }
+    if (!in_grid) return;
+    std::vector<cv::Mat> tiles{masked};
+    tiles.insert(tiles.end(), outputs.begin(), outputs.end());
+    tiles.push_back(truth);
+    grid_rows.push_back(eval_grid_row(tiles));
+  }
+};
+
+// save_images: OUT/images/{masked,mask,truth,<method>}/<rel>.png.
+void save_item_images(const fs::path& out_dir, const Item& item, const std::vector<FillMethod>& methods,
+                      const cv::Mat& masked, const cv::Mat& hole, const cv::Mat& truth,
+                      const std::vector<cv::Mat>& outputs) {
+  auto save = [&](const std::string& sub, const cv::Mat& img) {
+    const fs::path p = out_dir / "images" / sub / (item.rel + ".png");
+    make_dirs(p.parent_path());
+    save_image(p.string(), img);
+  };
+  save("masked", masked);
+  save("mask", hole);
+  save("truth", truth);
+  for (size_t k = 0; k < methods.size(); ++k) save(methods[k].name, outputs[k]);
+}
+
+// Writes per_image.csv, grid.png, report.json and report.md; fills res's scores and paths.
+void write_reports(const fs::path& out_dir, const EvalReportInputs& report, const Tally& tally, EvalResult& res) {
+  for (size_t k = 0; k < report.methods.size(); ++k) res.methods.push_back(tally.acc[k].score(report.methods[k]));
+  res.report_md = (out_dir / "report.md").string();
+  res.report_json = (out_dir / "report.json").string();
+  res.per_image_csv = (out_dir / "per_image.csv").string();
+  write_file_atomic(res.per_image_csv, tally.csv.str());
+  if (!tally.grid_rows.empty()) {
+    std::vector<std::string> labels{"input"};
+    labels.insert(labels.end(), report.methods.begin(), report.methods.end());
+    labels.push_back("truth");
+    res.grid_png = (out_dir / "grid.png").string();
+    save_image(res.grid_png, eval_grid_image(tally.grid_rows, labels, report.size));
+  }
+  write_file_atomic(res.report_json, eval_report_json(report, res.methods).dump(2) + "\n");
+  write_file_atomic(res.report_md, eval_report_markdown(report, res.methods));
+}
+
 }  // namespace
 
 const char* to_string(EvalSplit s) { return enum_name(kSplits, s); }
 EvalSplit parse_eval_split(const std::string& s) { return parse_enum(kSplits, s, "split"); }
-
-const std::vector<std::string>& known_baselines() {
-  static const std::vector<std::string> names = [] {
-    std::vector<std::string> n;
-    for (const auto& [name, fn] : baseline_table()) n.push_back(name);
-    return n;
-  }();
-  return names;
-}
 
 void EvalConfig::validate() const {
   if (out_dir.empty()) throw UsageError("out_dir (the report folder) is required");
@@ -363,10 +344,7 @@ EvalResult run_evaluation(const EvalConfig& cfg, const EvalCallbacks& cb) {
   for (const auto& n : notes) note(n);
 
   // ---- the loop ---------------------------------------------------------------
-  std::vector<Accum> acc(methods.size());
-  std::ostringstream csv;
-  csv << "image,method,l1,l2,psnr,ssim,hole_pixels\n";
-  std::vector<cv::Mat> grid_rows;
+  Tally tally(methods.size());
   const int64_t total = static_cast<int64_t>(items.size());
   for (int64_t i = 0; i < total; ++i) {
     const Item& item = items[static_cast<size_t>(i)];
@@ -374,51 +352,17 @@ EvalResult run_evaluation(const EvalConfig& cfg, const EvalCallbacks& cb) {
     const cv::Mat hole = item_hole(mask_spec, item, i, S, cfg);                     // [S, S] 0 / 255
     cv::Mat masked = truth.clone();  // what every method sees: the hole painted white
     masked.setTo(cv::Scalar::all(255), hole);
-
-    std::vector<cv::Mat> outputs;  // composited, [S, S] RGB, one per method
-    for (const auto& m : methods) outputs.push_back(composite(masked, m.fill(item, masked, hole), hole));
-    for (size_t k = 0; k < methods.size(); ++k) {
-      const HoleError e = hole_error(truth, outputs[k], hole);
-      const double p = psnr_from_mse(e.mse()), s = ssim(truth, outputs[k]);
-      acc[k].pooled += e;
-      acc[k].psnr_sum += p;
-      acc[k].ssim_sum += s;
-      ++acc[k].images;
-      csv << csv_field(item.path) << "," << methods[k].name << "," << format_full(e.l1()) << ","
-          << format_full(e.mse()) << "," << format_full(p) << "," << format_full(s) << "," << cv::countNonZero(hole)
-          << "\n";
-    }
-    if (i < cfg.grid) {
-      std::vector<cv::Mat> tiles{masked};
-      tiles.insert(tiles.end(), outputs.begin(), outputs.end());
-      tiles.push_back(truth);
-      grid_rows.push_back(eval_grid_row(tiles));
-    }
-    if (cfg.save_images) {
-      auto save = [&](const std::string& sub, const cv::Mat& img) {
-        const fs::path p = out_dir / "images" / sub / (item.rel + ".png");
-        make_dirs(p.parent_path());
-        save_image(p.string(), img);
-      };
-      save("masked", masked);
-      save("mask", hole);
-      save("truth", truth);
-      for (size_t k = 0; k < methods.size(); ++k) save(methods[k].name, outputs[k]);
-    }
+    std::vector<cv::Mat> outputs;    // composited, [S, S] RGB, one per method
+    for (const auto& m : methods) outputs.push_back(composite(masked, m.fill(item.pred_file, masked, hole), hole));
+    tally.add(item, methods, truth, hole, masked, outputs, /*in_grid=*/i < cfg.grid);
+    if (cfg.save_images) save_item_images(out_dir, item, methods, masked, hole, truth, outputs);
     if (cb.on_image) cb.on_image({i + 1, total, item.path});
   }
 
   // ---- results and report files -----------------------------------------------
-  EvalResult res;
-  res.images = total;
-  res.size = S;
-  res.layout = ds.layout;
   EvalReportInputs report;
   report.cfg = &cfg;
-  for (size_t k = 0; k < methods.size(); ++k) {
-    res.methods.push_back(acc[k].score(methods[k].name));
-    report.methods.push_back(methods[k].name);
-  }
+  for (const auto& m : methods) report.methods.push_back(m.name);
   report.model = inpainter ? describe_model(cfg, *inpainter) : nlohmann::json();  // null without a model
   report.layout = ds.layout;
   report.images = total;
@@ -427,21 +371,12 @@ EvalResult run_evaluation(const EvalConfig& cfg, const EvalCallbacks& cb) {
   report.mask_generated = mask_spec.generated;
   report.mask_name = mask_spec.generated ? std::string(to_string(mask_spec.cfg.kind)) : mask_spec.folder;
   report.mask_desc = describe_masks(mask_spec, cfg, S);
-  report.grid_rows = static_cast<int>(grid_rows.size());
-
-  res.report_md = (out_dir / "report.md").string();
-  res.report_json = (out_dir / "report.json").string();
-  res.per_image_csv = (out_dir / "per_image.csv").string();
-  write_file_atomic(res.per_image_csv, csv.str());
-  if (!grid_rows.empty()) {
-    std::vector<std::string> labels{"input"};
-    labels.insert(labels.end(), report.methods.begin(), report.methods.end());
-    labels.push_back("truth");
-    res.grid_png = (out_dir / "grid.png").string();
-    save_image(res.grid_png, eval_grid_image(grid_rows, labels, S));
-  }
-  write_file_atomic(res.report_json, eval_report_json(report, res.methods).dump(2) + "\n");
-  write_file_atomic(res.report_md, eval_report_markdown(report, res.methods));
+  report.grid_rows = static_cast<int>(tally.grid_rows.size());
+  EvalResult res;
+  res.images = total;
+  res.size = S;
+  res.layout = ds.layout;
+  write_reports(out_dir, report, tally, res);
   return res;
 }
 

@@ -59,12 +59,7 @@ void write_container(const std::string& path, const ContainerFile& file) {
 }
 
 ContainerView read_container(const std::string& path) {
-  auto owned = std::make_shared<std::string>();
-  try {
-    *owned = read_file(path, kExitModel);
-  } catch (const Error& e) {
-    throw ModelFileError(e.what());
-  }
+  auto owned = std::make_shared<std::string>(read_file(path, kExitModel));
   const std::string_view data(*owned);
   if (data.size() < sizeof(kMagic) || std::memcmp(data.data(), kMagic, sizeof(kMagic)) != 0)
     throw ModelFileError("'" + path + "' is not a ctxenc model or checkpoint (bad magic number)");

@@ -42,10 +42,10 @@ void write_file_atomic(const std::string& path, const std::string& bytes) {
 
 std::string read_file(const std::string& path, ExitCode on_error) {
   std::ifstream in(path, std::ios::binary);
-  if (!in) throw Error(on_error, "cannot open '" + path + "': " + std::strerror(errno));
+  if (!in) throw_error(on_error, "cannot open '" + path + "': " + std::strerror(errno));
   std::ostringstream ss;
   ss << in.rdbuf();
-  if (in.bad()) throw Error(on_error, "cannot read '" + path + "'");
+  if (in.bad()) throw_error(on_error, "cannot read '" + path + "'");
   return ss.str();
 }
 

@@ -116,6 +116,29 @@ nlohmann::json log_line(int64_t step, double elapsed, const StepStats& st, doubl
   return line;
 }
 
+void save_checkpoint(RunFolder& run, const Trainer& trainer, const char* why) {
+  trainer.save_checkpoint(run.checkpoint);
+  run.write({{"event", "checkpoint"}, {"step", trainer.step()}, {"why", why}});
+}
+
+// What a step leaves in the run folder, each at its own interval: a log line,
+// a sample grid, a checkpoint, a kept model snapshot.
+void write_step_outputs(RunFolder& run, const TrainConfig& cfg, Trainer& trainer, const HoleMapping& holes,
+                        const Batch& samples, const StepStats& st, const TrainProgress& p) {
+  const int64_t s = p.step;
+  if (s % cfg.log_every == 0 || s == cfg.steps) run.write(log_line(s, p.elapsed_s, st, p.images_per_s, cfg.r1_gamma > 0));
+  if (cfg.sample_every > 0 && (s % cfg.sample_every == 0 || s == cfg.steps)) {
+    auto out = trainer.inpaint(samples.images, samples.holes, samples.prefilled);
+    save_image(step_file(cfg.out_dir, "samples", s, ".png"), sample_grid(holes, samples, out, 8));
+  }
+  if (s % cfg.save_every == 0 && s < cfg.steps) save_checkpoint(run, trainer, "periodic");
+  if (cfg.keep_every > 0 && s % cfg.keep_every == 0) {
+    const std::string path = step_file(cfg.out_dir, "snapshots", s, ".ctxm");
+    save_model_file(path, trainer.shipped_generator(), s, {{"train", cfg}});
+    run.write({{"event", "snapshot"}, {"step", s}, {"path", path}});
+  }
+}
+
 }  // namespace
 
 TrainConfig resume_config(const std::string& run_dir) {
@@ -151,11 +174,6 @@ TrainResult run_training(const TrainConfig& cfg_in, bool resume, const TrainCall
   TrainLoader loader(data.files, cfg.data, cfg.mask, holes, cfg.batch_size, cfg.seed, first, say);
   const Batch samples = cfg.sample_every > 0 ? sample_batch(data.files, cfg, holes) : Batch{};
 
-  auto save = [&](const char* why) {
-    trainer.save_checkpoint(run.checkpoint);
-    run.write({{"event", "checkpoint"}, {"step", trainer.step()}, {"why", why}});
-  };
-
   // ---- the steps ---------------------------------------------------------------------
   TrainResult result;
   result.checkpoint = run.checkpoint;
@@ -165,7 +183,7 @@ TrainResult run_training(const TrainConfig& cfg_in, bool resume, const TrainCall
   p.first_step = first;
   while (trainer.step() < cfg.steps) {
     if (cb.should_stop && cb.should_stop()) {
-      save("interrupted");
+      save_checkpoint(run, trainer, "interrupted");
       result.interrupted = true;
       break;
     }
@@ -182,24 +200,14 @@ TrainResult run_training(const TrainConfig& cfg_in, bool resume, const TrainCall
     if (!std::isfinite(st.loss_g) || !std::isfinite(st.loss_d))
       throw Error(kExitInternal, "training diverged at step " + std::to_string(s) +
                                      " (non-finite loss); the last good checkpoint is " + run.checkpoint);
-    if (s % cfg.log_every == 0 || s == cfg.steps) run.write(log_line(s, p.elapsed_s, st, p.images_per_s, cfg.r1_gamma > 0));
-    if (cfg.sample_every > 0 && (s % cfg.sample_every == 0 || s == cfg.steps)) {
-      auto out = trainer.inpaint(samples.images, samples.holes, samples.prefilled);
-      save_image(step_file(cfg.out_dir, "samples", s, ".png"), sample_grid(holes, samples, out, 8));
-    }
-    if (s % cfg.save_every == 0 && s < cfg.steps) save("periodic");
-    if (cfg.keep_every > 0 && s % cfg.keep_every == 0) {
-      const std::string path = step_file(cfg.out_dir, "snapshots", s, ".ctxm");
-      save_model_file(path, trainer.shipped_generator(), s, {{"train", cfg}});
-      run.write({{"event", "snapshot"}, {"step", s}, {"path", path}});
-    }
+    write_step_outputs(run, cfg, trainer, holes, samples, st, p);
     if (cb.on_step) cb.on_step(p);
   }
   result.step = trainer.step();
   result.images_per_s = p.images_per_s;
   result.skipped_files = loader.skipped_files();
   if (!result.interrupted) {
-    save("final");
+    save_checkpoint(run, trainer, "final");
     result.model = (fs::path(cfg.out_dir) / "model.ctxm").string();
     save_model_file(result.model, trainer.shipped_generator(), trainer.step(), {{"train", cfg}});
   }

@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <filesystem>
+#include <functional>
 #include <iostream>
 #include <memory>
 #include <sstream>
@@ -134,50 +135,45 @@ void run_child_case(const BenchOptions& o) {
             << std::endl;
 }
 
-void run_bench(const BenchOptions& o) {
-  if (!o.child.empty()) return run_child_case(o);
-  const bool bilinear = parse_upsampling(o.upsampling) == Upsampling::Bilinear;  // validates the flag
-  const std::string exe = self_exe();
-  auto child_args = [&](const std::string& spec) {
-    return std::vector<std::string>{exe, "bench", "--child", spec, "--iters", std::to_string(o.iters), "--threads",
-                                    std::to_string(o.threads)};
-  };
-  nlohmann::json loader;
-  if (std::find(o.modes.begin(), o.modes.end(), "loader") != o.modes.end()) {
-    if (o.data.empty()) throw UsageError("--mode loader needs --data DIR");
-    std::cerr << "bench: loader on " << o.data << " with " << o.loader_threads << " thread(s)...\n";
-    auto args = child_args("loader");
-    args.insert(args.end(), {"--data", o.data, "--loader-threads", std::to_string(o.loader_threads)});
-    auto r = run_child(args);
-    loader = r.json;
-    loader["peak_rss_mb"] = r.peak_rss_mb;
-  }
-  std::cerr << "bench: measuring machine peaks...\n";
-  const nlohmann::json peak = run_child(child_args("peak")).json;
+// Everything one `ctxenc bench` run measured.
+struct BenchRun {
+  nlohmann::json peak;    // machine peaks
+  nlohmann::json ref;     // the reference script's JSON; null without one
+  double ref_rss = 0;     // its peak RSS, MB
+  std::string reference;  // its path ("" = none)
+  nlohmann::json loader;  // --mode loader's figures; null without
+  nlohmann::json rows = nlohmann::json::array();  // one per case
+};
 
-  nlohmann::json ref;
-  double ref_rss = 0;
-  // An explicit --reference must be there; the default is used when it is.
-  std::string reference = o.reference;
-  if (!o.no_reference && reference.empty()) {
-    if (std::filesystem::exists(kDefaultReference)) {
-      reference = kDefaultReference;
-    } else {
-      std::cerr << "bench: note: no reference script at " << kDefaultReference
-                << " (relative to this folder); timing ctxenc alone. Give --reference PATH to compare.\n";
-    }
-  }
-  if (!o.no_reference && !reference.empty()) {
-    if (!std::filesystem::exists(reference))
-      throw InputError("reference script '" + reference + "' not found (--reference PATH, or --no-reference)");
-    std::cerr << "bench: running the reference PyTorch implementation (" << reference << ")...\n";
-    auto r = run_child({o.python, reference, "--batch", "64", "--iters", std::to_string(o.iters), "--json",
-                        "--threads", std::to_string(o.threads > 0 ? o.threads : int(std::thread::hardware_concurrency()))});
-    ref = r.json;
-    ref_rss = r.peak_rss_mb;
-  }
+using ChildArgs = std::function<std::vector<std::string>(const std::string& spec)>;
 
-  nlohmann::json rows = nlohmann::json::array();
+// The reference script to run, "" for none: an explicit --reference must be
+// there; the default is used when it is, else a note says it is skipped.
+std::string resolve_reference(const BenchOptions& o) {
+  if (o.no_reference) return "";
+  if (!o.reference.empty()) {
+    if (!std::filesystem::exists(o.reference))
+      throw InputError("reference script '" + o.reference + "' not found (--reference PATH, or --no-reference)");
+    return o.reference;
+  }
+  if (std::filesystem::exists(kDefaultReference)) return kDefaultReference;
+  std::cerr << "bench: note: no reference script at " << kDefaultReference
+            << " (relative to this folder); timing ctxenc alone. Give --reference PATH to compare.\n";
+  return "";
+}
+
+// The reference PyTorch run (run.reference), in run.ref.
+void run_reference(const BenchOptions& o, BenchRun& run) {
+  if (run.reference.empty()) return;
+  std::cerr << "bench: running the reference PyTorch implementation (" << run.reference << ")...\n";
+  auto r = run_child({o.python, run.reference, "--batch", "64", "--iters", std::to_string(o.iters), "--json",
+                      "--threads", std::to_string(o.threads > 0 ? o.threads : int(std::thread::hardware_concurrency()))});
+  run.ref = r.json;
+  run.ref_rss = r.peak_rss_mb;
+}
+
+// One row per mode x bottleneck x batch x precision, each in its own child process.
+void measure_rows(const BenchOptions& o, const ChildArgs& child_args, bool bilinear, BenchRun& run) {
   for (const auto& mode : o.modes)
     for (const auto& b : mode == "loader" ? std::vector<std::string>{} : o.bottlenecks)
       for (int batch : o.batches)
@@ -196,54 +192,89 @@ void run_bench(const BenchOptions& o) {
           row["peak_rss_mb"] = r.peak_rss_mb;
           // The reference is the dense model in NCHW fp32: train at batch 64, infer at batch 1 and 16.
           double ref_ips = 0;
-          if (!ref.is_null()) {
-            if (mode == "train") ref_ips = ref.value("train_images_per_s", 0.0);
-            else if (batch == 1) ref_ips = ref.value("infer_bs1_images_per_s", 0.0);
-            else ref_ips = ref.value("infer_bs16_images_per_s", 0.0);
+          if (!run.ref.is_null()) {
+            if (mode == "train") ref_ips = run.ref.value("train_images_per_s", 0.0);
+            else if (batch == 1) ref_ips = run.ref.value("infer_bs1_images_per_s", 0.0);
+            else ref_ips = run.ref.value("infer_bs16_images_per_s", 0.0);
           }
           row["reference_images_per_s"] = ref_ips;
           row["ratio"] = ref_ips > 0 ? row["images_per_s"].get<double>() / ref_ips : 0.0;
-          const double conv_peak = peak[p == "bf16" ? "conv_bf16" : "conv_fp32"].get<double>();
+          const double conv_peak = run.peak[p == "bf16" ? "conv_bf16" : "conv_fp32"].get<double>();
           row["pct_conv_peak"] = 100.0 * row["gflops"].get<double>() / conv_peak;
-          rows.push_back(row);
+          run.rows.push_back(row);
         }
+}
 
+std::string bench_markdown(const BenchOptions& o, const BenchRun& run) {
+  const nlohmann::json& peak = run.peak;
   std::ostringstream md;
   char line[512];
   md << "Machine peaks measured in this run: sgemm 2048^3 " << int(peak["gemm_fp32"].get<double>())
      << " GFLOP/s, bf16 gemm " << int(peak["gemm_bf16"].get<double>()) << " GFLOP/s, conv (best of 64->64 4x4/2 and 256->256 3x3, channels_last) fp32 "
      << int(peak["conv_fp32"].get<double>()) << " GFLOP/s, bf16 " << int(peak["conv_bf16"].get<double>())
      << " GFLOP/s; memory read bandwidth " << int(peak["read_gbps"].get<double>()) << " GB/s.\n";
-  if (!ref.is_null()) {
+  if (!run.ref.is_null()) {
+    const nlohmann::json& ref = run.ref;
     std::snprintf(line, sizeof(line),
                   "train %.1f img/s at batch 64; inference %.1f img/s at batch 1 (%.1f ms), %.1f img/s at batch "
                   "16; peak RSS %d MB.\n",
                   ref.value("train_images_per_s", 0.0), ref.value("infer_bs1_images_per_s", 0.0),
                   1000.0 / std::max(ref.value("infer_bs1_images_per_s", 0.0), 1e-9),
-                  ref.value("infer_bs16_images_per_s", 0.0), int(ref_rss));
-    md << "Reference (" << reference << ", NCHW fp32 eager, dense 4000-d, transposed-conv decoder): " << line;
+                  ref.value("infer_bs16_images_per_s", 0.0), int(run.ref_rss));
+    md << "Reference (" << run.reference << ", NCHW fp32 eager, dense 4000-d, transposed-conv decoder): " << line;
   }
-  if (!loader.is_null())
-    md << "Loader (" << o.data << ", " << loader["images"] << " images, 128x128, random-region masks, "
-       << o.loader_threads << " threads): " << int(loader["cold_images_per_s"].get<double>())
-       << " images/s on the first pass (decoding every file), " << int(loader["warm_images_per_s"].get<double>())
-       << " images/s once decoded images are cached; " << loader["skipped_files"] << " unreadable file(s) skipped.\n";
+  if (!run.loader.is_null())
+    md << "Loader (" << o.data << ", " << run.loader["images"] << " images, 128x128, random-region masks, "
+       << o.loader_threads << " threads): " << int(run.loader["cold_images_per_s"].get<double>())
+       << " images/s on the first pass (decoding every file), " << int(run.loader["warm_images_per_s"].get<double>())
+       << " images/s once decoded images are cached; " << run.loader["skipped_files"] << " unreadable file(s) skipped.\n";
   md << "\n| case | ms/iter | images/s | reference images/s | ratio | GFLOP/img | GFLOP/s | % of conv peak | peak RSS MB |\n"
         "|---|---:|---:|---:|---:|---:|---:|---:|---:|\n";
-  for (const auto& r : rows) {
-    std::snprintf(line, sizeof(line), "| %s | %.1f | %.1f | %.1f%s | %.1fx | %.2f | %.0f | %.0f%% | %.0f |\n",
+  for (const auto& r : run.rows) {
+    char ref[64] = "-", ratio[32] = "-";  // no reference run: no ratio
+    if (!run.ref.is_null()) {
+      std::snprintf(ref, sizeof(ref), "%.1f%s", r["reference_images_per_s"].get<double>(),
+                    (r["mode"] == "infer" && r["batch"].get<int>() > 1) ? " (bs16)" : "");
+      std::snprintf(ratio, sizeof(ratio), "%.1fx", r["ratio"].get<double>());
+    }
+    std::snprintf(line, sizeof(line), "| %s | %.1f | %.1f | %s | %s | %.2f | %.0f | %.0f%% | %.0f |\n",
                   r["case"].get<std::string>().c_str(), 1000 * r["seconds_per_iter"].get<double>(),
-                  r["images_per_s"].get<double>(), r["reference_images_per_s"].get<double>(),
-                  (r["mode"] == "infer" && r["batch"].get<int>() > 1) ? " (bs16)" : "", r["ratio"].get<double>(),
-                  r["gflop_per_image"].get<double>(), r["gflops"].get<double>(), r["pct_conv_peak"].get<double>(),
-                  r["peak_rss_mb"].get<double>());
+                  r["images_per_s"].get<double>(), ref, ratio, r["gflop_per_image"].get<double>(),
+                  r["gflops"].get<double>(), r["pct_conv_peak"].get<double>(), r["peak_rss_mb"].get<double>());
     md << line;
   }
-  std::cout << md.str();
-  nlohmann::json all = {{"peaks", peak},   {"reference", ref}, {"reference_peak_rss_mb", ref_rss},
-                        {"loader", loader}, {"rows", rows}};
+  return md.str();
+}
+
+void run_bench(const BenchOptions& o) {
+  if (!o.child.empty()) return run_child_case(o);
+  const bool bilinear = parse_upsampling(o.upsampling) == Upsampling::Bilinear;  // validates the flag
+  const std::string exe = self_exe();
+  const ChildArgs child_args = [&](const std::string& spec) {
+    return std::vector<std::string>{exe, "bench", "--child", spec, "--iters", std::to_string(o.iters), "--threads",
+                                    std::to_string(o.threads)};
+  };
+  BenchRun run;
+  run.reference = resolve_reference(o);  // before anything is measured: a wrong path fails at once
+  if (std::find(o.modes.begin(), o.modes.end(), "loader") != o.modes.end()) {
+    if (o.data.empty()) throw UsageError("--mode loader needs --data DIR");
+    std::cerr << "bench: loader on " << o.data << " with " << o.loader_threads << " thread(s)...\n";
+    auto args = child_args("loader");
+    args.insert(args.end(), {"--data", o.data, "--loader-threads", std::to_string(o.loader_threads)});
+    auto r = run_child(args);
+    run.loader = r.json;
+    run.loader["peak_rss_mb"] = r.peak_rss_mb;
+  }
+  std::cerr << "bench: measuring machine peaks...\n";
+  run.peak = run_child(child_args("peak")).json;
+  run_reference(o, run);
+  measure_rows(o, child_args, bilinear, run);
+  const std::string md = bench_markdown(o, run);
+  std::cout << md;
+  nlohmann::json all = {{"peaks", run.peak},   {"reference", run.ref}, {"reference_peak_rss_mb", run.ref_rss},
+                        {"loader", run.loader}, {"rows", run.rows}};
   if (!o.json_out.empty()) write_file_atomic(o.json_out, all.dump(2) + "\n");
-  if (!o.markdown_out.empty()) write_file_atomic(o.markdown_out, md.str());
+  if (!o.markdown_out.empty()) write_file_atomic(o.markdown_out, md);
 }
 
 }  // namespace
