@@ -62,14 +62,11 @@ inline std::string write_tiny_model(const TempDir& d, OutputRegion o = OutputReg
   return path;
 }
 
-// Model sizes for shape tests: nbottleneck 64, widths 8.
+// Model sizes for shape tests: tiny_model with nbottleneck 64 and the default overlap.
 inline ModelConfig small_model(int size, Bottleneck b, OutputRegion o) {
-  ModelConfig c;
-  c.image_size = size;
-  c.bottleneck = b;
-  c.output = o;
+  ModelConfig c = tiny_model(size, b, o);
   c.nbottleneck = 64;
-  c.nef = c.ngf = c.ndf = 8;
+  c.overlap = ModelConfig{}.overlap;
   return c;
 }
 inline std::vector<int64_t> sz(const torch::Tensor& t) { return t.sizes().vec(); }
