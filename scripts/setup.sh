@@ -9,6 +9,7 @@ PACKAGES=(
   libopenblas0-openmp     # without it libtorch uses reference BLAS (~20x slower)
   libopencv-dev           # image I/O, resize, cv::inpaint baselines, seamlessClone
   libwebp-dev             # WebP decoding for the Debian photo set
+  zlib1g-dev              # checking tensor archives before libtorch reads them
   libcli11-dev            # command line
   nlohmann-json3-dev      # configs, logs, reports
   libgtest-dev libgmock-dev googletest   # tests

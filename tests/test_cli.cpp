@@ -242,6 +242,31 @@ TEST(Cli, BenchRunsWithoutTheReferenceScript) {
   EXPECT_EQ(missing.code, kExitInput) << missing.err;
 }
 
+// A disk that fills during a checkpoint (a file-size limit here) stops the run
+// with one line and exit 5; the last checkpoint stays whole and resumes.
+TEST(Cli, AFullDiskDuringASaveKeepsTheLastCheckpoint) {
+  TempDir d;
+  const std::string run = d / "run";
+  const std::string common = " --image-size 32 --bottleneck channelwise --nef 8 --ngf 8 --ndf 8 --batch 4"
+                             " --sample-every 0 --ema-decay 0.9";
+  ASSERT_EQ(run_cli("train --data " + photos_dir() + " --out " + run + common + " --steps 2").code, 0);
+  const auto full = fs::file_size(run + "/checkpoint.ctx");
+  const std::string blocks = std::to_string(full / 512 / 2);  // dash: 512-byte blocks; half a checkpoint
+  CliRun cut = run_cli("train --resume --out " + run + " --steps 6 --save-every 2", "", "ulimit -f " + blocks);
+  EXPECT_EQ(cut.code, kExitOutput) << cut.err;
+  const std::string last = cut.err.substr(cut.err.rfind('\n', cut.err.size() - 2) + 1);  // the error: one line, last
+  EXPECT_EQ(last.rfind("ctxenc: error: cannot write", 0), 0u) << cut.err;
+  EXPECT_NE(last.find("File too large"), std::string::npos) << cut.err;
+  EXPECT_EQ(fs::file_size(run + "/checkpoint.ctx"), full);
+  for (const auto& e : fs::directory_iterator(run))
+    EXPECT_EQ(e.path().string().find(".tmp."), std::string::npos) << e.path();
+  CliRun info = run_cli("info " + run + "/checkpoint.ctx");
+  EXPECT_NE(info.out.find("step:        2"), std::string::npos) << info.out;
+  CliRun again = run_cli("train --resume --out " + run + " --steps 6 --save-every 2");
+  EXPECT_EQ(again.code, 0) << again.err;
+  EXPECT_NE(run_cli("info " + run + "/model.ctxm").out.find("step:        6"), std::string::npos);
+}
+
 TEST(Cli, MaskOfAnotherResolutionIsResizedWithAWarning) {
   TempDir d;
   const std::string model = write_tiny_model(d), img = photo_png(d);

@@ -2,9 +2,12 @@
 // and every kind of bad file.
 #include <gtest/gtest.h>
 
+#include <cstring>
 #include <fstream>
+#include <functional>
 
 #include "ctxenc/errors.h"
+#include "ctxenc/model_info.h"
 #include "io/container.h"
 #include "model/hole_mapping.h"
 #include "model/model_file.h"
@@ -120,4 +123,75 @@ TEST(ModelFile, ShapesThatDisagreeWithTheStoredConfigAreRejected) {
   f2.header["model"] = tiny_model(32, Bottleneck::Channelwise);
   write_container(dir / "other.ctxm", f2);
   EXPECT_THROW(load_generator(dir / "other.ctxm"), ModelFileError);
+}
+
+namespace {
+// A model file's bytes rebuilt from its parts: the header JSON may be edited,
+// and the raw fields before it replaced.
+std::string model_file_bytes(const std::string& magic, uint32_t version, const nlohmann::json& header,
+                             const std::string& sections, int64_t header_len_delta = 0) {
+  std::string out = magic;
+  const std::string h = header.dump();
+  const uint64_t len = h.size() + static_cast<uint64_t>(header_len_delta);
+  out.append(reinterpret_cast<const char*>(&version), 4);
+  out.append(reinterpret_cast<const char*>(&len), 8);
+  return out + h + sections;
+}
+}  // namespace
+
+// Every field of the header, corrupted in turn, is refused with ModelFileError
+// (exit code 4) by every reader: never a crash, a wrong model or another class.
+TEST(ModelFile, EachHeaderFieldCorruptedInTurnIsRefused) {
+  TempDir d;
+  const std::string good = write_tiny_model(d);
+  const std::string bytes = slurp(good);
+  uint64_t hlen = 0;
+  std::memcpy(&hlen, bytes.data() + 12, 8);
+  const nlohmann::json header = nlohmann::json::parse(bytes.substr(20, hlen));
+  const std::string magic = bytes.substr(0, 8), sections = bytes.substr(20 + hlen);
+  ASSERT_NO_THROW(load_generator(good));
+
+  std::vector<std::pair<std::string, std::string>> cases;  // name, file bytes
+  auto edited = [&](const std::string& name, const std::function<void(nlohmann::json&)>& edit) {
+    nlohmann::json h = header;
+    edit(h);
+    cases.emplace_back(name, model_file_bytes(magic, kFormatVersion, h, sections));
+  };
+  cases.emplace_back("magic", model_file_bytes("CTXENC\0\x1b", kFormatVersion, header, sections));
+  cases.emplace_back("version", model_file_bytes(magic, kFormatVersion + 1, header, sections));
+  cases.emplace_back("header length short", model_file_bytes(magic, kFormatVersion, header, sections, -1));
+  cases.emplace_back("header length long", model_file_bytes(magic, kFormatVersion, header, sections, +7));
+  cases.emplace_back("header length huge", model_file_bytes(magic, kFormatVersion, header, sections, int64_t{1} << 40));
+  cases.emplace_back("header not JSON", model_file_bytes(magic, kFormatVersion, header, sections).replace(20, 1, "#"));
+  edited("header an array", [](nlohmann::json& h) { h = nlohmann::json::array({h}); });
+  edited("kind a number", [](nlohmann::json& h) { h["kind"] = 5; });
+  edited("step a string", [](nlohmann::json& h) { h["step"] = "nine"; });
+  edited("step negative", [](nlohmann::json& h) { h["step"] = -3; });
+  edited("dtype an object", [](nlohmann::json& h) { h["dtype"] = nlohmann::json::object(); });
+  edited("model missing", [](nlohmann::json& h) { h.erase("model"); });
+  edited("model a string", [](nlohmann::json& h) { h["model"] = "dense"; });
+  edited("model with an unknown field", [](nlohmann::json& h) { h["model"]["layers"] = 7; });
+  edited("model with an unknown enum name", [](nlohmann::json& h) { h["model"]["bottleneck"] = "sparse"; });
+  edited("model with an impossible size", [](nlohmann::json& h) { h["model"]["image_size"] = 100; });
+  edited("model of another width", [](nlohmann::json& h) { h["model"]["ngf"] = 16; });
+  edited("train a list", [](nlohmann::json& h) { h["train"] = nlohmann::json::array(); });
+  edited("sections missing", [](nlohmann::json& h) { h.erase("sections"); });
+  edited("sections an object", [](nlohmann::json& h) { h["sections"] = nlohmann::json::object(); });
+  edited("section size larger", [](nlohmann::json& h) { h["sections"][0]["size"] = h["sections"][0]["size"].get<uint64_t>() + 1; });
+  edited("section size smaller", [](nlohmann::json& h) { h["sections"][0]["size"] = h["sections"][0]["size"].get<uint64_t>() - 1; });
+  edited("section size huge", [](nlohmann::json& h) { h["sections"][0]["size"] = UINT64_MAX; });
+  edited("section size negative", [](nlohmann::json& h) { h["sections"][0]["size"] = -1; });
+  edited("section checksum", [](nlohmann::json& h) { h["sections"][0]["crc32"] = h["sections"][0]["crc32"].get<uint32_t>() ^ 1; });
+  edited("section name", [](nlohmann::json& h) { h["sections"][0]["name"] = "discriminator"; });
+  edited("section twice", [](nlohmann::json& h) {
+    h["sections"].push_back(h["sections"][0]);
+    h["sections"][1]["size"] = 0;
+  });
+  for (const auto& [name, file] : cases) {
+    SCOPED_TRACE(name);
+    const std::string path = d / "bad.ctxm";
+    std::ofstream(path, std::ios::binary | std::ios::trunc) << file;
+    EXPECT_THROW(load_generator(path), ModelFileError);
+    EXPECT_THROW(describe_model_file(path), ModelFileError);
+  }
 }

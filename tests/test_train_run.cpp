@@ -2,6 +2,10 @@
 // fine-tuning starts, refusals that write nothing.
 #include <gtest/gtest.h>
 
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
 #include <filesystem>
 #include <fstream>
 
@@ -120,4 +124,28 @@ TEST(TrainRun, RefusesToOverwriteAnExistingRun) {
   TempDir d;
   run_training(tiny_run(d / "run", 1), false);
   EXPECT_THROW(run_training(tiny_run(d / "run", 1), false), UsageError);
+}
+
+// A run folder another process is training in is refused, naming that process;
+// the lock goes with its holder.
+TEST(TrainRun, AFolderInUseIsRefusedNamingItsHolder) {
+  TempDir d;
+  run_training(tiny_run(d / "run", 1), false);
+  const std::string lock = d / "run/lock";
+  ASSERT_TRUE(fs::exists(lock));
+  const int fd = ::open(lock.c_str(), O_RDWR);
+  ASSERT_GE(fd, 0);
+  ASSERT_EQ(::flock(fd, LOCK_EX | LOCK_NB), 0);  // as another `ctxenc train` holds it
+  ASSERT_EQ(::ftruncate(fd, 0), 0);
+  ASSERT_EQ(::pwrite(fd, "4242\n", 5, 0), 5);
+  TrainConfig t = tiny_run(d / "run", 2);
+  try {
+    run_training(t, /*resume=*/true);
+    ADD_FAILURE() << "a locked run folder was trained in";
+  } catch (const UsageError& e) {
+    EXPECT_NE(std::string(e.what()).find("pid 4242"), std::string::npos) << e.what();
+  }
+  EXPECT_EQ(final_model(d / "run").step, 1);  // untouched
+  ::close(fd);                                // the holder ends
+  EXPECT_EQ(run_training(t, /*resume=*/true).step, 2);
 }

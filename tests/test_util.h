@@ -118,11 +118,12 @@ struct CliRun {
   int code;
   std::string out, err;
 };
-// cwd: the folder it runs in ("" = the test's own).
-inline CliRun run_cli(const std::string& args, const std::string& cwd = "") {
+// cwd: the folder it runs in ("" = the test's own); shell: commands run before
+// it in the same shell (e.g. "ulimit -f 100").
+inline CliRun run_cli(const std::string& args, const std::string& cwd = "", const std::string& shell = "") {
   TempDir d;
-  const std::string cmd = (cwd.empty() ? "" : "cd '" + cwd + "' && ") + std::string(CTXENC_CLI_PATH) + " " + args +
-                          " >" + (d / "out") + " 2>" + (d / "err");
+  const std::string cmd = (cwd.empty() ? "" : "cd '" + cwd + "' && ") + (shell.empty() ? "" : shell + " && ") +
+                          std::string(CTXENC_CLI_PATH) + " " + args + " >" + (d / "out") + " 2>" + (d / "err");
   const int status = std::system(cmd.c_str());
   return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, slurp(d / "out"), slurp(d / "err")};
 }

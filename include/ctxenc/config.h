@@ -178,6 +178,12 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(TrainConfig, model, data, mask, 
                                                 seed, init_from, threads, precision, log_every, save_every,
                                                 keep_every, sample_every)
 
+// JSON text as ctxenc reads it (file headers, recipes, run configs): a syntax
+// error, or nesting deeper than kMaxJsonDepth (no config nests past 3), throws
+// Error(code, what + ": " + reason) before the document is built.
+constexpr int kMaxJsonDepth = 64;
+nlohmann::json parse_json(const std::string& text, ExitCode code, const std::string& what);
+
 // A ModelConfig or TrainConfig read from JSON (a file header, a run's
 // config.json, a recipe). Unlike a plain get<T>(), a field the struct does not
 // have is refused too (a typo in a recipe must not be ignored). Every failure

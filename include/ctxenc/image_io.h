@@ -63,9 +63,10 @@ cv::Mat load_mask(const std::string& path, int64_t max_pixels = kDefaultMaxPixel
 // Accepts CV_8UC3 RGB or CV_8UC1.
 void save_image(const std::string& path, const cv::Mat& image);
 
-// Writes `bytes` to `path` atomically: a temp file beside it, fsync, rename.
-// A crash leaves either the old file or the new one, never a partial file.
-// Throws OutputError.
+// Writes `bytes` to `path` atomically and durably: a temp file beside it,
+// fsync, rename, fsync of the folder. A crash or power cut leaves either the
+// old file or the new one, never a partial file; a full disk leaves the old
+// one and throws OutputError (the temp file is removed).
 void write_file_atomic(const std::string& path, const std::string& bytes);
 
 // Reads a whole file; throws the Error of code `on_error` (throw_error) if it cannot.

@@ -147,6 +147,22 @@ std::string json_reason(const nlohmann::json::exception& e) {
 
 }  // namespace
 
+nlohmann::json parse_json(const std::string& text, ExitCode code, const std::string& what) {
+  const nlohmann::json::parser_callback_t limit_depth = [](int depth, nlohmann::json::parse_event_t,
+                                                          nlohmann::json&) {
+    if (depth > kMaxJsonDepth)
+      throw UsageError("nested deeper than " + std::to_string(kMaxJsonDepth) + " levels");
+    return true;
+  };
+  try {
+    return nlohmann::json::parse(text, limit_depth);
+  } catch (const nlohmann::json::exception& e) {
+    throw_error(code, what + ": " + json_reason(e));
+  } catch (const Error& e) {
+    throw_error(code, what + ": " + e.what());
+  }
+}
+
 template <typename Config>
 Config config_from_json(const nlohmann::json& j, ExitCode code, const std::string& what) {
   try {

@@ -5,6 +5,7 @@
 #include <array>
 #include <cstring>
 
+#include "ctxenc/config.h"
 #include "ctxenc/errors.h"
 #include "ctxenc/image_io.h"
 
@@ -72,23 +73,34 @@ ContainerView read_container(const std::string& path) {
   if (hlen > kMaxHeader || pos + hlen > data.size())
     throw ModelFileError("'" + path + "' is truncated or corrupt (header length out of range)");
   ContainerView file;
-  try {
-    file.header = nlohmann::json::parse(data.substr(pos, hlen));
-  } catch (const nlohmann::json::exception&) {
-    throw ModelFileError("'" + path + "' has a corrupt header");
-  }
+  file.header = parse_json(std::string(data.substr(pos, hlen)), kExitModel, "'" + path + "' has a corrupt header");
+  if (!file.header.is_object()) throw ModelFileError("'" + path + "' has a corrupt header (not a JSON object)");
+  // The fields every reader relies on, of the type it reads them as.
+  auto field_is = [&](const char* key, bool ok) {
+    if (file.header.contains(key) && !ok)
+      throw ModelFileError("'" + path + "' has a corrupt header (field '" + key + "' has the wrong type)");
+  };
+  field_is("kind", file.header.value("kind", nlohmann::json("")).is_string());
+  field_is("dtype", file.header.value("dtype", nlohmann::json("")).is_string());
+  field_is("step", file.header.value("step", nlohmann::json(0)).is_number_integer() &&
+                       file.header.value("step", nlohmann::json(0)).get<int64_t>() >= 0);
+  field_is("model", file.header.value("model", nlohmann::json::object()).is_object());
+  field_is("train", file.header.value("train", nlohmann::json::object()).is_object());
+  if (!file.header.contains("sections") || !file.header["sections"].is_array())
+    throw ModelFileError("'" + path + "' has a malformed section table");
   pos += hlen;
   try {
     for (const auto& s : file.header.at("sections")) {
       const std::string name = s.at("name");
       const uint64_t size = s.at("size");
-      if (pos + size > data.size())
+      if (size > data.size() - pos)
         throw ModelFileError("'" + path + "' is truncated (section '" + name + "' is cut short)");
       const std::string_view bytes = data.substr(pos, size);
       pos += size;
       if (crc32(bytes) != s.at("crc32").get<uint32_t>())
         throw ModelFileError("'" + path + "' is corrupt (checksum mismatch in section '" + name + "')");
-      file.sections.emplace(name, bytes);
+      if (!file.sections.emplace(name, bytes).second)
+        throw ModelFileError("'" + path + "' is corrupt (section '" + name + "' appears twice)");
     }
   } catch (const nlohmann::json::exception&) {
     throw ModelFileError("'" + path + "' has a malformed section table");

@@ -1,4 +1,4 @@
-// files.cpp — atomic file writes and whole-file reads with clear errors.
+// files.cpp — atomic, durable file writes and whole-file reads with clear errors.
 #include "ctxenc/image_io.h"
 
 #include <fcntl.h>
@@ -11,6 +11,23 @@
 #include <sstream>
 
 namespace ctxenc {
+
+namespace {
+
+// Flushes a folder's entries (a rename into it) to disk. Best effort where
+// the file system cannot (EINVAL): the data itself is already synced.
+void fsync_dir(const std::string& path) {
+  std::string dir = path.substr(0, path.find_last_of('/') == std::string::npos ? 0 : path.find_last_of('/'));
+  if (dir.empty()) dir = path.find('/') == 0 ? "/" : ".";
+  const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return;
+  const int rc = ::fsync(fd);
+  const int e = errno;
+  ::close(fd);
+  if (rc != 0 && e != EINVAL && e != EROFS) throw OutputError("cannot sync the folder of '" + path + "': " + std::strerror(e));
+}
+
+}  // namespace
 
 void write_file_atomic(const std::string& path, const std::string& bytes) {
   const std::string tmp = path + ".tmp." + std::to_string(::getpid());
@@ -38,6 +55,7 @@ void write_file_atomic(const std::string& path, const std::string& bytes) {
     ::unlink(tmp.c_str());
     throw OutputError("cannot write '" + path + "': " + std::strerror(e));
   }
+  fsync_dir(path);  // the rename itself survives a power cut
 }
 
 std::string read_file(const std::string& path, ExitCode on_error) {

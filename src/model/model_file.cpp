@@ -8,6 +8,7 @@
 #include "ctxenc/errors.h"
 #include "ctxenc/model_info.h"
 #include "io/container.h"
+#include "io/torch_archive.h"
 
 namespace ctxenc {
 namespace {
@@ -41,6 +42,7 @@ std::string module_to_bytes(const torch::nn::Module& m, torch::Dtype store) {
 }
 
 void module_from_bytes(torch::nn::Module& m, std::string_view bytes, const std::string& what) {
+  check_torch_archive(bytes, what);
   torch::serialize::InputArchive archive;
   try {
     archive.load_from(bytes.data(), bytes.size());
@@ -78,6 +80,7 @@ std::string optimizer_to_bytes(torch::optim::Optimizer& opt) {
 }
 
 void optimizer_from_bytes(torch::optim::Optimizer& opt, std::string_view bytes, const std::string& what) {
+  check_torch_archive(bytes, what);
   try {
     torch::serialize::InputArchive archive;
     archive.load_from(bytes.data(), bytes.size());

@@ -2,8 +2,15 @@
 // loop, logs, sample grids, snapshots, checkpoints and interruption.
 #include "ctxenc/train_run.h"
 
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <cerrno>
 #include <chrono>
 #include <cmath>
+#include <cstring>
+#include <memory>
 #include <filesystem>
 #include <fstream>
 
@@ -47,9 +54,41 @@ void truncate_log(const std::string& path, int64_t step) {
   write_file_atomic(path, kept);
 }
 
-// The run folder's files, and its log open for appending.
+// An exclusive lock on RUN_DIR/lock for as long as a run holds it: a second
+// run on the same folder is refused, naming the holder's PID. The kernel
+// drops the lock when its process ends, however it ends.
+class RunLock {
+ public:
+  explicit RunLock(const std::string& dir) {
+    const std::string path = (fs::path(dir) / "lock").string();
+    fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (fd_ < 0) throw OutputError("cannot create '" + path + "': " + std::strerror(errno));
+    if (::flock(fd_, LOCK_EX | LOCK_NB) != 0) {
+      char pid[32] = {0};
+      const ssize_t n = ::pread(fd_, pid, sizeof(pid) - 1, 0);
+      ::close(fd_);
+      std::string holder = n > 0 ? std::string(pid, static_cast<size_t>(n)) : "unknown";
+      holder.erase(holder.find_last_not_of(" \n") + 1);
+      throw UsageError("'" + dir + "' is in use by another training run (pid " + holder + ")");
+    }
+    const std::string me = std::to_string(::getpid()) + "\n";
+    if (::ftruncate(fd_, 0) != 0 || ::pwrite(fd_, me.data(), me.size(), 0) != static_cast<ssize_t>(me.size())) {
+      ::close(fd_);
+      throw OutputError("cannot write '" + path + "'");
+    }
+  }
+  ~RunLock() { ::close(fd_); }
+  RunLock(const RunLock&) = delete;
+  RunLock& operator=(const RunLock&) = delete;
+
+ private:
+  int fd_ = -1;
+};
+
+// The run folder's files, its lock, and its log open for appending.
 struct RunFolder {
   std::string dir, checkpoint, log_path;
+  std::unique_ptr<RunLock> lock;
   std::ofstream log;
 
   void write(const nlohmann::json& line) {
@@ -58,9 +97,9 @@ struct RunFolder {
   }
 };
 
-// Creates the run folder (a new run: config.json and an empty log) or
-// continues it (a resume: the trainer's checkpoint, the log up to its step).
-// Nothing is written before every setting has been checked.
+// Creates and locks the run folder, then starts it (a new run: config.json and
+// an empty log) or continues it (a resume: the trainer's checkpoint, the log
+// up to its step). Nothing is written before every setting has been checked.
 void open_run_folder(RunFolder& run, const TrainConfig& cfg, bool resume, Trainer& trainer) {
   run.dir = cfg.out_dir;
   run.checkpoint = checkpoint_path(cfg.out_dir);
@@ -69,6 +108,7 @@ void open_run_folder(RunFolder& run, const TrainConfig& cfg, bool resume, Traine
   fs::create_directories(fs::path(cfg.out_dir) / "samples", ec);
   if (!ec && cfg.keep_every > 0) fs::create_directories(fs::path(cfg.out_dir) / "snapshots", ec);
   if (ec) throw OutputError("cannot create run directory '" + cfg.out_dir + "': " + ec.message());
+  run.lock = std::make_unique<RunLock>(cfg.out_dir);  // before a byte of the run is read or written
   if (resume) {
     trainer.load_checkpoint(run.checkpoint);
     truncate_log(run.log_path, trainer.step());

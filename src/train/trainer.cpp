@@ -4,6 +4,7 @@
 #include "core/runtime.h"
 
 #include "io/container.h"
+#include "io/torch_archive.h"
 #include "model/model_file.h"
 #include "ctxenc/errors.h"
 #include "train/losses.h"
@@ -181,7 +182,8 @@ std::string rng_state_bytes() {
   a.save_to(ss);
   return ss.str();
 }
-void restore_rng_state(std::string_view bytes) {
+void restore_rng_state(std::string_view bytes, const std::string& what) {
+  check_torch_archive(bytes, what);
   torch::serialize::InputArchive a;
   a.load_from(bytes.data(), bytes.size());
   torch::Tensor state;
@@ -230,7 +232,7 @@ void Trainer::load_checkpoint(const std::string& path) {
   // The loaded state carries the old learning rate; this trainer's config
   // decides it (apply_lr_schedule, each step), so a resume can lower it (`--resume --lr X`).
   try {
-    restore_rng_state(f.sections.at("rng"));
+    restore_rng_state(f.sections.at("rng"), what);
   } catch (const c10::Error&) {
     throw ModelFileError(what + ": RNG state does not load");
   }

@@ -77,13 +77,7 @@ void run_train(const TrainOptions& opt) {
   } else if (!opt.config_file.empty()) {
     const std::string text = read_file(opt.config_file, kExitInput);
     const std::string what = "config '" + opt.config_file + "' is not a valid training config";
-    nlohmann::json j;
-    try {
-      j = nlohmann::json::parse(text);
-    } catch (const nlohmann::json::exception& e) {
-      throw InputError(what + ": " + e.what());
-    }
-    cfg = config_from_json<TrainConfig>(j, kExitInput, what);
+    cfg = config_from_json<TrainConfig>(parse_json(text, kExitInput, what), kExitInput, what);
   }
   opt.apply(cfg);
   if (cfg.data.path.empty()) throw UsageError("--data DIR is required");

@@ -1,5 +1,6 @@
 // main.cpp — `ctxenc` entry point: subcommand registration and the one place
 // where library errors become a message on stderr and a distinct exit code.
+#include <csignal>
 #include <iostream>
 
 #include "commands.h"
@@ -11,6 +12,9 @@ int main(int argc, char** argv) {
       "image inpainting models on the CPU.\n\n"
       "Exit codes: 0 ok, 1 internal error, 2 usage, 3 bad input, 4 bad model file,\n"
       "5 cannot write output, 6 unusable dataset, 7 image too large, 130 interrupted."};
+  // Past a file-size limit (ulimit -f) a write fails with EFBIG and a clear
+  // error, the previous file intact, instead of the process being killed.
+  std::signal(SIGXFSZ, SIG_IGN);
   app.require_subcommand(1);
   app.set_help_all_flag("--help-all", "Show help for every subcommand");
   app.failure_message([](const CLI::App*, const CLI::Error& e) {
