@@ -14,6 +14,7 @@ PACKAGES=(
   nlohmann-json3-dev      # configs, logs, reports
   libgtest-dev libgmock-dev googletest   # tests
   libbenchmark-dev        # microbenchmarks
+  clang-14 libfuzzer-14-dev  # the fuzz harnesses (scripts/fuzz.sh)
   python3-torch           # only for the reference benchmark (bench/reference)
   python3-matplotlib      # loss-curve plots in docs/
   python3-pil python3-numpy  # scripts/debian_photos.py (decoding, dedup hashes)

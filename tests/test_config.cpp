@@ -147,3 +147,15 @@ TEST(Config, ValidateNamesTheField) {
   refused([](TrainConfig& t) { t.mask.hole_ratio = 1; }, "hole_ratio");
   EXPECT_NO_THROW(TrainConfig{}.validate());
 }
+
+// A recipe nested 10,000 levels deep is refused while it is parsed, before a
+// document that deep is built.
+TEST(Config, JsonNestedTooDeepIsRefused) {
+  const std::string deep = std::string(10000, '[') + std::string(10000, ']');
+  auto [code, msg] = error_of([&] { parse_json(deep, kExitInput, "recipe 'deep.json'"); });
+  EXPECT_EQ(code, kExitInput);
+  EXPECT_NE(msg.find("nested deeper than 64"), std::string::npos) << msg;
+  const std::string ok = std::string(kMaxJsonDepth, '[') + std::string(kMaxJsonDepth, ']');
+  EXPECT_NO_THROW(parse_json(ok, kExitInput, "ok"));
+  EXPECT_THROW(parse_json("{\"a\": ", kExitModel, "cut"), ModelFileError);
+}

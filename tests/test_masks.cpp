@@ -97,3 +97,30 @@ TEST(Masks, RejectsImpossibleRatios) {
   c.hole_ratio = 0.0;
   EXPECT_THROW(generate_mask(c, 32, 32, 0), std::exception);
 }
+
+TEST(Masks, SpecsParseStrictlyAndRectsClipToTheImage) {
+  EXPECT_EQ(parse_mask_spec("center").kind, MaskSpec::Kind::Center);
+  EXPECT_EQ(parse_mask_spec("m.png").path, "m.png");
+  const MaskSpec r = parse_mask_spec("rect:-5,10,20,30");
+  ASSERT_EQ(r.kind, MaskSpec::Kind::Rect);
+  EXPECT_EQ(r.rect, cv::Rect(-5, 10, 20, 30));
+  for (const char* bad : {"rect:1,2,3", "rect:1,2,3,4,5", "rect:1,2,0,4", "rect:1,2,3,-4", "rect:1,2,3,4x",
+                          "rect:a,b,c,d", "rect:1,2,99999999999,4", "rect:", "rect:1,,3,4", "rect: 1,2,3,4"})
+    EXPECT_THROW(parse_mask_spec(bad), UsageError) << bad;
+  const cv::Mat m = rect_mask(r.rect, 40, 30);  // clipped: x 0..15, y 10..30
+  EXPECT_EQ(cv::countNonZero(m), 15 * 20);
+  EXPECT_THROW(rect_mask(cv::Rect(50, 0, 5, 5), 40, 30), UsageError);
+  EXPECT_THROW(rect_mask(cv::Rect(2147483000, 0, 2000, 5), 40, 30), UsageError);  // no int overflow
+}
+
+TEST(Masks, AMaskFileIsFittedOrRefusedByItsShape) {
+  cv::Mat half = cv::Mat::zeros(15, 20, CV_8UC1);
+  half(cv::Rect(5, 5, 4, 4)).setTo(255);
+  bool resized = false;
+  const cv::Mat fitted = fit_mask(half, cv::Size(40, 30), "half.png", &resized);
+  EXPECT_TRUE(resized);
+  EXPECT_EQ(fitted.size(), cv::Size(40, 30));
+  EXPECT_EQ(cv::countNonZero(fitted), 8 * 8);
+  EXPECT_FALSE((fit_mask(fitted, cv::Size(40, 30), "m", &resized), resized));
+  EXPECT_THROW(fit_mask(cv::Mat::zeros(10, 40, CV_8UC1), cv::Size(40, 30), "wide.png"), InputError);
+}

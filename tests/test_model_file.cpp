@@ -174,6 +174,11 @@ TEST(ModelFile, EachHeaderFieldCorruptedInTurnIsRefused) {
   edited("model with an unknown enum name", [](nlohmann::json& h) { h["model"]["bottleneck"] = "sparse"; });
   edited("model with an impossible size", [](nlohmann::json& h) { h["model"]["image_size"] = 100; });
   edited("model of another width", [](nlohmann::json& h) { h["model"]["ngf"] = 16; });
+  edited("model far larger than its weights (an allocation bomb)", [](nlohmann::json& h) {
+    h["model"]["bottleneck"] = "dense";
+    h["model"]["nbottleneck"] = 65536;
+    h["model"]["ngf"] = 1024;
+  });
   edited("train a list", [](nlohmann::json& h) { h["train"] = nlohmann::json::array(); });
   edited("sections missing", [](nlohmann::json& h) { h.erase("sections"); });
   edited("sections an object", [](nlohmann::json& h) { h["sections"] = nlohmann::json::object(); });

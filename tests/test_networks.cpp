@@ -179,3 +179,17 @@ TEST(Model, ResidualGeneratorAddsItsCorrectionToTheFilledInput) {
   auto xc = torch::rand({2, 3, 32, 32}) * 2 - 1;
   EXPECT_TRUE(torch::allclose(gc(xc), xc.narrow(2, 8, 16).narrow(3, 8, 16)));
 }
+
+// The count a model file's size is checked against, before anything is built.
+TEST(Model, ParameterCountWithoutBuildingMatchesTheModules) {
+  for (auto b : {Bottleneck::Dense, Bottleneck::Channelwise})
+    for (auto o : {OutputRegion::Center, OutputRegion::Full})
+      for (auto up : {Upsampling::Transposed, Upsampling::Bilinear})
+        for (int size : {32, 64, 128}) {
+          ModelConfig c = small_model(size, b, o);
+          c.upsampling = up;
+          c.mask_channel = size == 64;
+          EXPECT_EQ(generator_parameter_count(c), count_parameters(*Generator(c))) << size;
+        }
+  EXPECT_EQ(generator_parameter_count(ModelConfig{}), count_parameters(*Generator(ModelConfig{})));
+}

@@ -4,6 +4,7 @@
 // reproducible per sample. Masks are CV_8UC1, 255 = hole, 0 = known.
 #pragma once
 #include <cstdint>
+#include <string>
 
 #include <opencv2/core.hpp>
 
@@ -25,6 +26,25 @@ cv::Mat generate_mask(const MaskConfig& cfg, int width, int height, uint64_t see
 
 // Fraction of non-zero pixels.
 double hole_ratio(const cv::Mat& mask);
+
+// A mask as a user names it: "center" (the model's own hole, see
+// Inpainter::photo_center_hole), "rect:x,y,w,h" (image pixels), or a mask file.
+struct MaskSpec {
+  enum class Kind { Center, Rect, File };
+  Kind kind = Kind::File;
+  cv::Rect rect;     // Kind::Rect, as given: it may reach past the image
+  std::string path;  // Kind::File
+};
+// Throws UsageError for a rect that is not four integers with w, h > 0.
+MaskSpec parse_mask_spec(const std::string& spec);
+// The part of r inside a width x height image as a mask; throws UsageError
+// when nothing of r is inside.
+cv::Mat rect_mask(const cv::Rect& r, int width, int height);
+// A mask file's mask fitted to an image: as it is at the image's size; resized
+// nearest-neighbour when only its resolution differs (within 2 % in aspect),
+// with *resized set; InputError when its shape differs (probably another
+// image's mask). `name` names it in the message.
+cv::Mat fit_mask(const cv::Mat& mask, cv::Size image, const std::string& name, bool* resized = nullptr);
 
 // Deterministic 64-bit mixing of a seed with up to three indices (SplitMix64).
 uint64_t mix_seed(uint64_t seed, uint64_t a, uint64_t b = 0, uint64_t c = 0);

@@ -52,8 +52,10 @@ void ModelConfig::validate() const {
   require(log2_exact(image_size) >= 5 && image_size <= 1024,
           "image_size must be a power of two in [32, 1024], got " + std::to_string(image_size));
   require(channels >= 1 && channels <= 4, "channels must be 1..4");
-  require(nef >= 1 && ngf >= 1 && ndf >= 1, "layer widths (nef, ngf, ndf) must be positive");
-  require(bottleneck != Bottleneck::Dense || nbottleneck >= 1, "nbottleneck must be positive");
+  require(nef >= 1 && ngf >= 1 && ndf >= 1 && nef <= 1024 && ngf <= 1024 && ndf <= 1024,
+          "layer widths (nef, ngf, ndf) must be in [1, 1024]");
+  require(bottleneck != Bottleneck::Dense || (nbottleneck >= 1 && nbottleneck <= 65536),
+          "nbottleneck must be in [1, 65536]");
   require(output != OutputRegion::Center || (overlap >= 0 && 2 * overlap < output_size()),
           "overlap must be in [0, " + std::to_string(output_size() / 2) + ")");
   for (float m : fill_mean) require(m >= 0.f && m <= 1.f, "fill_mean must be in [0, 1]");

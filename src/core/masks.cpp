@@ -2,6 +2,7 @@
 #include "ctxenc/masks.h"
 
 #include <algorithm>
+#include <charconv>
 #include <cmath>
 #include <functional>
 #include <vector>
@@ -113,6 +114,61 @@ cv::Mat mask_free_form(const MaskConfig& cfg, int w, int h, Rng& rng) {
 }
 
 }  // namespace
+
+MaskSpec parse_mask_spec(const std::string& spec) {
+  MaskSpec m;
+  if (spec == "center") {
+    m.kind = MaskSpec::Kind::Center;
+    return m;
+  }
+  if (spec.rfind("rect:", 0) != 0) {
+    m.path = spec;
+    return m;
+  }
+  // Exactly four decimal integers, each within int, separated by commas.
+  int v[4];
+  const char *p = spec.data() + 5, *end = spec.data() + spec.size();
+  bool ok = true;
+  for (int i = 0; i < 4 && ok; ++i) {
+    const auto [next, ec] = std::from_chars(p, end, v[i]);
+    ok = ec == std::errc() && (i == 3 ? next == end : next < end && *next == ',');
+    p = next + 1;
+  }
+  if (!ok || v[2] <= 0 || v[3] <= 0)
+    throw UsageError("mask rect:x,y,w,h expects four integers with w, h > 0, got '" + spec + "'");
+  m.kind = MaskSpec::Kind::Rect;
+  m.rect = cv::Rect(v[0], v[1], v[2], v[3]);
+  return m;
+}
+
+cv::Mat rect_mask(const cv::Rect& r, int width, int height) {
+  // In 64 bits: x + w may pass INT_MAX.
+  const int64_t x0 = std::max<int64_t>(r.x, 0), y0 = std::max<int64_t>(r.y, 0);
+  const int64_t x1 = std::min<int64_t>(int64_t{r.x} + r.width, width), y1 = std::min<int64_t>(int64_t{r.y} + r.height, height);
+  if (x1 <= x0 || y1 <= y0)
+    throw UsageError("mask rect:" + std::to_string(r.x) + "," + std::to_string(r.y) + "," + std::to_string(r.width) +
+                     "," + std::to_string(r.height) + " lies outside the " + std::to_string(width) + "x" +
+                     std::to_string(height) + " image");
+  cv::Mat m = cv::Mat::zeros(height, width, CV_8UC1);
+  m(cv::Rect(static_cast<int>(x0), static_cast<int>(y0), static_cast<int>(x1 - x0), static_cast<int>(y1 - y0)))
+      .setTo(255);
+  return m;
+}
+
+cv::Mat fit_mask(const cv::Mat& mask, cv::Size image, const std::string& name, bool* resized) {
+  if (resized) *resized = false;
+  if (mask.size() == image) return mask;
+  const double aspect_m = static_cast<double>(mask.cols) / mask.rows;
+  const double aspect_i = static_cast<double>(image.width) / image.height;
+  if (std::abs(aspect_m / aspect_i - 1.0) > 0.02)
+    throw InputError("mask '" + name + "' is " + std::to_string(mask.cols) + "x" + std::to_string(mask.rows) +
+                     " but the image is " + std::to_string(image.width) + "x" + std::to_string(image.height) +
+                     " (a different shape: is it the right mask?)");
+  cv::Mat out;
+  cv::resize(mask, out, image, 0, 0, cv::INTER_NEAREST);
+  if (resized) *resized = true;
+  return out;
+}
 
 uint64_t mix_seed(uint64_t seed, uint64_t a, uint64_t b, uint64_t c) {
   auto splitmix = [](uint64_t z) {

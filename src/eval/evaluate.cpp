@@ -110,14 +110,14 @@ DatasetFiles list_split(const std::string& path, EvalSplit split, std::vector<st
   return out;
 }
 
-struct MaskSpec {
+struct EvalMasks {
   bool generated = true;
   MaskConfig cfg;       // generated masks
   std::string folder;   // mask folder
 };
 
-MaskSpec parse_mask_spec(const EvalConfig& c) {
-  MaskSpec m;
+EvalMasks eval_masks(const EvalConfig& c) {
+  EvalMasks m;
   m.cfg.hole_ratio = c.hole_ratio;
   for (MaskKind k : {MaskKind::Center, MaskKind::RandomBlock, MaskKind::RandomRegion, MaskKind::FreeForm})
     if (c.mask == to_string(k)) {
@@ -136,7 +136,7 @@ MaskSpec parse_mask_spec(const EvalConfig& c) {
 // ---- images and holes -------------------------------------------------------------
 
 // The dataset's images in order, each with its relative name and (folders) its mask or prediction.
-std::vector<Item> list_items(const std::vector<std::string>& files, const MaskSpec& masks,
+std::vector<Item> list_items(const std::vector<std::string>& files, const EvalMasks& masks,
                              const std::string& predictions) {
   const fs::path root = common_dir(files);
   std::vector<Item> items;
@@ -161,7 +161,7 @@ std::vector<Item> list_items(const std::vector<std::string>& files, const MaskSp
 }
 
 // Image i's S x S hole, 0 / 255: generated from the seed, or its mask file resized.
-cv::Mat item_hole(const MaskSpec& masks, const Item& item, int64_t i, int S, const EvalConfig& cfg) {
+cv::Mat item_hole(const EvalMasks& masks, const Item& item, int64_t i, int S, const EvalConfig& cfg) {
   cv::Mat hole;
   if (masks.generated) {
     hole = generate_mask(masks.cfg, S, S, mix_seed(cfg.seed, static_cast<uint64_t>(i)));
@@ -192,7 +192,7 @@ nlohmann::json describe_model(const EvalConfig& cfg, const Inpainter& inpainter)
           {"precision", to_string(io.precision)}};
 }
 
-std::string describe_masks(const MaskSpec& masks, const EvalConfig& cfg, int S) {
+std::string describe_masks(const EvalMasks& masks, const EvalConfig& cfg, int S) {
   if (!masks.generated)
     return "mask files from " + masks.folder + " (matched by name, resized nearest-neighbour, >= 127 = hole)";
   std::string d = std::string(to_string(masks.cfg.kind)) + " (ctxenc::generate_mask, hole ratio " +
@@ -321,7 +321,7 @@ EvalResult run_evaluation(const EvalConfig& cfg, const EvalCallbacks& cb) {
 
   // ---- checks that need no data, fastest first ------------------------------
   cfg.validate();
-  const MaskSpec mask_spec = parse_mask_spec(cfg);
+  const EvalMasks mask_spec = eval_masks(cfg);
   std::error_code ec;
   if (!cfg.predictions.empty() && !fs::is_directory(cfg.predictions, ec))
     throw InputError("predictions '" + cfg.predictions + "' is not a folder");

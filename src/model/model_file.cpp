@@ -121,6 +121,12 @@ static LoadedGenerator generator_from_container(ContainerView file, const std::s
   auto it = file.sections.find("generator_ema");
   if (it == file.sections.end()) it = file.sections.find("generator");
   if (it == file.sections.end()) throw ModelFileError("'" + path + "' holds no generator");
+  // Its weights must be in the file (2 bytes each at the least, bf16): a header
+  // that declares a far larger network is refused before anything is allocated.
+  const int64_t params = generator_parameter_count(out.config);
+  if (params > static_cast<int64_t>(it->second.size() / 2))
+    throw ModelFileError("'" + path + "' declares a generator of " + std::to_string(params) +
+                         " parameters but holds " + std::to_string(it->second.size()) + " bytes of weights");
   out.generator = Generator(out.config);
   module_from_bytes(*out.generator, it->second, "'" + path + "'");
   out.generator->eval();

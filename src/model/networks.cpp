@@ -216,6 +216,30 @@ void init_weights(nn::Module& m) {
   }
 }
 
+int64_t generator_parameter_count(const ModelConfig& cfg) {
+  cfg.validate();
+  auto bn = [](int64_t c) { return 2 * c; };  // weight + bias
+  int64_t n = 0, in = cfg.channels + (cfg.mask_channel ? 1 : 0);
+  bool first = true;
+  for (int out : encoder_channels(cfg)) {
+    n += in * out * 16 + (first ? 0 : bn(out));
+    in = out;
+    first = false;
+  }
+  const int64_t side2 = kBottleneckSide * kBottleneckSide, out = int64_t{cfg.ngf} * 8;
+  if (cfg.bottleneck == Bottleneck::Dense)
+    n += in * side2 * cfg.nbottleneck + bn(cfg.nbottleneck) + int64_t{cfg.nbottleneck} * out * side2 + bn(out);
+  else
+    n += in * side2 * side2 + in * out + bn(out);
+  in = out;
+  const auto dec = decoder_channels(cfg);
+  for (size_t j = 0; j < dec.size(); ++j) {
+    n += in * dec[j] * (cfg.upsampling == Upsampling::Transposed ? 16 : 9) + (j + 1 == dec.size() ? 0 : bn(dec[j]));
+    in = dec[j];
+  }
+  return n;
+}
+
 int64_t count_parameters(const nn::Module& m) {
   int64_t n = 0;
   for (const auto& p : m.parameters(/*recurse=*/true)) n += p.numel();

@@ -121,6 +121,9 @@ std::vector<int> decoder_channels(const ModelConfig& cfg);
 // N(0, 0.02) for conv/FC weights, N(1, 0.02) for BN weights, 0 for biases.
 void init_weights(torch::nn::Module& m);
 int64_t count_parameters(const torch::nn::Module& m);
+// The generator's parameter count for a config, computed without building it
+// (a model file's config is checked against its size before any allocation).
+int64_t generator_parameter_count(const ModelConfig& cfg);
 // dst's parameters and buffers := src's (same architecture).
 void copy_weights(const torch::nn::Module& src, torch::nn::Module& dst);
 // Converts every 4-D parameter and buffer to channels_last memory format in place.

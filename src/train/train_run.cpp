@@ -11,6 +11,7 @@
 #include <cmath>
 #include <cstring>
 #include <memory>
+#include <regex>
 #include <filesystem>
 #include <fstream>
 
@@ -85,6 +86,16 @@ class RunLock {
   int fd_ = -1;
 };
 
+// Temp files (NAME.tmp.PID, see write_file_atomic) that a writer killed
+// mid-write left in the run folder. The lock is ours, so their writers are gone.
+void remove_stale_temp_files(const std::string& dir) {
+  static const std::regex temp(R"(.*\.tmp\.\d+)");
+  std::error_code ec;
+  for (auto it = fs::recursive_directory_iterator(dir, ec); !ec && it != fs::recursive_directory_iterator();
+       it.increment(ec))
+    if (it->is_regular_file(ec) && std::regex_match(it->path().filename().string(), temp)) fs::remove(it->path(), ec);
+}
+
 // The run folder's files, its lock, and its log open for appending.
 struct RunFolder {
   std::string dir, checkpoint, log_path;
@@ -109,6 +120,7 @@ void open_run_folder(RunFolder& run, const TrainConfig& cfg, bool resume, Traine
   if (!ec && cfg.keep_every > 0) fs::create_directories(fs::path(cfg.out_dir) / "snapshots", ec);
   if (ec) throw OutputError("cannot create run directory '" + cfg.out_dir + "': " + ec.message());
   run.lock = std::make_unique<RunLock>(cfg.out_dir);  // before a byte of the run is read or written
+  remove_stale_temp_files(cfg.out_dir);
   if (resume) {
     trainer.load_checkpoint(run.checkpoint);
     truncate_log(run.log_path, trainer.step());

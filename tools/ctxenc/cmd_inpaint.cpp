@@ -14,6 +14,7 @@
 #include "ctxenc/errors.h"
 #include "ctxenc/image_io.h"
 #include "ctxenc/inpaint.h"
+#include "ctxenc/masks.h"
 #include "options.h"
 #include "progress.h"
 
@@ -30,32 +31,17 @@ struct InpaintCliOptions {
 };
 
 // `center`, `rect:x,y,w,h`, or a mask image (resized with a warning if needed).
-cv::Mat resolve_mask(const std::string& spec, const cv::Mat& image, const Inpainter& inp, int64_t max_pixels) {
-  if (spec == "center") return inp.photo_center_hole(image.cols, image.rows);
-  if (spec.rfind("rect:", 0) == 0) {
-    int x, y, w, h;
-    char tail;
-    if (std::sscanf(spec.c_str() + 5, "%d,%d,%d,%d%c", &x, &y, &w, &h, &tail) != 4 || w <= 0 || h <= 0)
-      throw UsageError("--mask rect:x,y,w,h expects four integers with w, h > 0, got '" + spec + "'");
-    cv::Rect r = cv::Rect(x, y, w, h) & cv::Rect(0, 0, image.cols, image.rows);
-    if (r.area() == 0) throw UsageError("--mask " + spec + " lies outside the " + std::to_string(image.cols) + "x" +
-                                        std::to_string(image.rows) + " image");
-    cv::Mat m = cv::Mat::zeros(image.size(), CV_8UC1);
-    m(r).setTo(255);
-    return m;
-  }
-  cv::Mat m = load_mask(spec, max_pixels);
-  const double aspect_m = static_cast<double>(m.cols) / m.rows, aspect_i = static_cast<double>(image.cols) / image.rows;
-  if (m.size() != image.size() && std::abs(aspect_m / aspect_i - 1.0) > 0.02)
-    throw InputError("mask '" + spec + "' is " + std::to_string(m.cols) + "x" + std::to_string(m.rows) +
-                     " but the image is " + std::to_string(image.cols) + "x" + std::to_string(image.rows) +
-                     " (a different shape: is it the right mask?)");
-  if (m.size() != image.size()) {
-    std::cerr << "ctxenc: warning: mask '" << spec << "' is " << m.cols << "x" << m.rows << ", image is "
+cv::Mat resolve_mask(const std::string& spec_text, const cv::Mat& image, const Inpainter& inp, int64_t max_pixels) {
+  const MaskSpec spec = parse_mask_spec(spec_text);
+  if (spec.kind == MaskSpec::Kind::Center) return inp.photo_center_hole(image.cols, image.rows);
+  if (spec.kind == MaskSpec::Kind::Rect) return rect_mask(spec.rect, image.cols, image.rows);
+  const cv::Mat m = load_mask(spec.path, max_pixels);
+  bool resized = false;
+  cv::Mat fitted = fit_mask(m, image.size(), spec.path, &resized);
+  if (resized)
+    std::cerr << "ctxenc: warning: mask '" << spec.path << "' is " << m.cols << "x" << m.rows << ", image is "
               << image.cols << "x" << image.rows << "; resizing the mask (nearest neighbour)\n";
-    cv::resize(m, m, image.size(), 0, 0, cv::INTER_NEAREST);
-  }
-  return m;
+  return fitted;
 }
 
 cv::Mat concat_view(const cv::Mat& image, const cv::Mat& mask, const cv::Mat& result) {
@@ -129,7 +115,7 @@ void run_inpaint(const InpaintCliOptions& o) {
     if (o.mask.empty()) throw UsageError("--mask center|rect:x,y,w,h|MASK.png is required");
     // Check the inputs before the (slower) model load, for fast clear errors.
     probe_image(o.image);
-    if (o.mask != "center" && o.mask.rfind("rect:", 0) != 0) probe_image(o.mask);
+    if (const MaskSpec spec = parse_mask_spec(o.mask); spec.kind == MaskSpec::Kind::File) probe_image(spec.path);
   }
   Inpainter inp(o.model, o.inpaint);
   if (!o.input_dir.empty()) return run_batch(inp, o);
