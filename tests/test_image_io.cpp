@@ -70,3 +70,22 @@ TEST(ImageIo, FoldersAreListedAndMatchedByOneRule) {
   EXPECT_EQ(index.find("leaf"), "");                      // a stem two files share matches neither
   EXPECT_EQ(index.find("nothing"), "");
 }
+
+// Formats whose header does not give ctxenc the size are never decoded: one of
+// OpenCV's other readers (DICOM through GDAL) aborted the process on this file
+// (found by tests/fuzz/fuzz_image). A PNG declaring 60000x60000 is refused
+// from its header.
+TEST(ImageIo, OnlyProbedFormatsReachADecoder) {
+  const std::string corpus = source_path("tests/fuzz/corpus/fuzz_image/");
+  EXPECT_THROW(load_image_rgb(corpus + "regression-dicom-through-gdal-abort"), InputError);
+  EXPECT_THROW(load_mask(corpus + "regression-dicom-through-gdal-abort"), InputError);
+  EXPECT_THROW(load_image_rgb(corpus + "rgb.tif"), InputError);
+  EXPECT_THROW(load_image_rgb(corpus + "rgb.ppm"), InputError);
+  try {
+    load_image_rgb(corpus + "bomb.png");
+    ADD_FAILURE() << "the bomb was decoded";
+  } catch (const TooLargeError& e) {
+    EXPECT_NE(std::string(e.what()).find("60000x60000"), std::string::npos) << e.what();
+  }
+  EXPECT_EQ(load_image_rgb(corpus + "rgb.png").size(), cv::Size(16, 12));
+}

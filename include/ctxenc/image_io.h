@@ -15,7 +15,7 @@
 namespace ctxenc {
 
 struct ImageInfo {
-  std::string format;  // "png", "jpeg", "webp", "bmp" or "other"
+  std::string format;  // "png", "jpeg", "webp" or "bmp": the formats ctxenc reads
   int width = 0;
   int height = 0;
 };
@@ -49,7 +49,8 @@ class ImageFolderIndex {
   std::map<std::string, std::vector<std::string>> by_stem_;  // "b" -> files
 };
 
-// Reads only the file header. Throws InputError if missing or not an image.
+// Reads only the file header. Throws InputError if missing, not an image, or
+// of another format (OpenCV's other readers are never given a user's file).
 ImageInfo probe_image(const std::string& path);
 
 // Decodes to RGB (grey is expanded, alpha dropped, EXIF rotation applied).

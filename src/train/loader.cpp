@@ -252,6 +252,9 @@ cv::Mat TrainLoader::Impl::decode_cached(size_t i) {
   std::string why;
   try {
     const ImageInfo info = probe_image(files_[i]);
+    if (int64_t{info.width} * info.height > kDefaultMaxPixels)  // refused before decoding, as everywhere
+      throw TooLargeError(std::to_string(info.width) + "x" + std::to_string(info.height) + " is above " +
+                          std::to_string(kDefaultMaxPixels) + " pixels");
     int flags = cv::IMREAD_COLOR;
     const int short_side = std::min(info.width, info.height);
     // JPEG can decode at 1/2, 1/4, 1/8 scale for almost free.
