@@ -19,6 +19,10 @@ TEST(Config, RejectsImpossibleSizes) {
   EXPECT_THROW(c.validate(), std::exception);
   c.image_size = 16;
   EXPECT_THROW(c.validate(), std::exception);
+  for (int huge : {1535747161, 1 << 30, -64, 0}) {  // found by tests/fuzz/fuzz_json_config: a shift past 31 bits
+    c.image_size = huge;
+    EXPECT_THROW(c.validate(), UsageError) << huge;
+  }
 }
 
 namespace {
@@ -114,6 +118,13 @@ TEST(Config, UnknownFieldsEnumNamesAndTypesAreErrors) {
   EXPECT_NE(msg.find("number"), std::string::npos) << msg;
   std::tie(code, msg) = error_of(read(nlohmann::json::array(), kExitInput));
   EXPECT_NE(msg.find("JSON object"), std::string::npos) << msg;
+  // Numbers that do not fit their field (found by tests/fuzz/fuzz_json_config: a
+  // fraction of 6.4e21 into an int is undefined behaviour).
+  for (const nlohmann::json& bad : {nlohmann::json{{"model", {{"nef", 6.4e21}}}}, nlohmann::json{{"steps", 2.5}},
+                                    nlohmann::json{{"batch_size", 4294967298LL}}, nlohmann::json{{"seed", -1}},
+                                    nlohmann::json{{"model", {{"fill_mean", {0.5, 1e300, 0.5}}}}}})
+    EXPECT_THROW(config_from_json<TrainConfig>(bad, kExitInput, "r"), InputError) << bad.dump();
+  EXPECT_EQ(config_from_json<TrainConfig>({{"lr", 1}, {"steps", 7}}, kExitInput, "r").lr, 1.0);  // an integer for a double
   // The same through ModelConfig, and for every enum of the config.
   for (const char* field : {"bottleneck", "output", "fill", "upsampling"})
     EXPECT_THROW(config_from_json<ModelConfig>({{field, "nonsense"}}, kExitModel, "m"), ModelFileError) << field;

@@ -1,16 +1,20 @@
 // config.cpp — config checks, enum names, and reading configs from JSON.
 #include "ctxenc/config.h"
 
+#include <cmath>
 #include <exception>
+#include <limits>
 
 #include "core/enum_names.h"
 
 namespace ctxenc {
 namespace {
 
+// log2(v) for a power of two, else -1 (any int: no shift past 30).
 int log2_exact(int v) {
+  if (v <= 0) return -1;
   int l = 0;
-  while ((1 << l) < v) ++l;
+  while (l < 30 && (1 << l) < v) ++l;
   return (1 << l) == v ? l : -1;
 }
 
@@ -131,12 +135,34 @@ void from_json(const nlohmann::json& j, CropFrame& v) { v = parse_crop_frame(j.g
 namespace {
 
 // Throws UsageError for the first key of j that `known` (the JSON of a
-// default-constructed struct) lacks, descending into nested structs.
-void refuse_unknown_fields(const nlohmann::json& j, const nlohmann::json& known, const std::string& prefix) {
+// default-constructed struct) lacks, descending into nested structs, and for
+// a number that cannot become its field's type without undefined behaviour:
+// a fraction or an out-of-range value for an integer field, a value past a
+// float's range in an array (the arrays of configs hold floats).
+void check_fields(const nlohmann::json& j, const nlohmann::json& known, const std::string& prefix) {
   for (auto it = j.begin(); it != j.end(); ++it) {
     const auto k = known.find(it.key());
-    if (k == known.end()) throw UsageError("unknown field '" + prefix + it.key() + "'");
-    if (k->is_object() && it->is_object()) refuse_unknown_fields(*it, *k, prefix + it.key() + ".");
+    const std::string name = prefix + it.key();
+    if (k == known.end()) throw UsageError("unknown field '" + name + "'");
+    if (k->is_object() && it->is_object()) check_fields(*it, *k, name + ".");
+    if (k->is_number_integer() && it->is_number_float())
+      throw UsageError("field '" + name + "' must be an integer, got " + it->dump());
+    if (k->is_array() && it->is_array())
+      for (const auto& v : *it)
+        if (v.is_number() && !(std::abs(v.get<double>()) <= std::numeric_limits<float>::max()))
+          throw UsageError("field '" + name + "' holds " + v.dump() + ", out of range");
+  }
+}
+
+// After reading: an integer that did not survive the trip into its field
+// (4294967298 into an int, -1 into an unsigned seed) was out of range.
+void check_round_trip(const nlohmann::json& in, const nlohmann::json& out, const std::string& prefix) {
+  for (auto it = in.begin(); it != in.end(); ++it) {
+    const auto o = out.find(it.key());
+    if (o == out.end()) continue;
+    if (it->is_object() && o->is_object()) check_round_trip(*it, *o, prefix + it.key() + ".");
+    else if (it->is_number_integer() && o->is_number_integer() && it->dump() != o->dump())  // by text: json compares -1 and 2^64-1 equal
+      throw UsageError("field '" + prefix + it.key() + "' is out of range: " + it->dump());
   }
 }
 
@@ -169,8 +195,10 @@ template <typename Config>
 Config config_from_json(const nlohmann::json& j, ExitCode code, const std::string& what) {
   try {
     if (!j.is_object()) throw UsageError(std::string("expected a JSON object, got ") + j.type_name());
-    refuse_unknown_fields(j, nlohmann::json(Config{}), "");
-    return j.get<Config>();
+    check_fields(j, nlohmann::json(Config{}), "");
+    Config c = j.get<Config>();
+    check_round_trip(j, nlohmann::json(c), "");
+    return c;
   } catch (const nlohmann::json::exception& e) {
     throw_error(code, what + ": " + json_reason(e));
   } catch (const Error& e) {
