@@ -3,9 +3,10 @@
 
     /usr/bin/python3 scripts/kill_test.py --trials 50 [--ctxenc build/ctxenc] [--seed 1]
 
-Each trial starts a tiny training run (32 px channel-wise model on tests/data/photos, a checkpoint
+A calibration run first measures how long one run takes. Each trial starts a tiny training run (32 px channel-wise model on tests/data/photos, a checkpoint
 every --save-every steps, sample grids and snapshots on), kills it with SIGKILL after a random
-delay, then resumes it to the end with `ctxenc train --resume`. It counts:
+delay within that length, then resumes it to the end with `ctxenc train --resume`. A run that ends before
+its kill is not a trial (it is counted and drawn again with a shorter delay). It counts:
   * resumes that worked (the resume exits 0 and writes the final model);
   * corrupt files left behind: any .ctx/.ctxm file that `ctxenc info` refuses, any PNG that does
     not decode, any temp file (*.tmp.*) left after the resume, a log line that is not JSON;
@@ -83,7 +84,8 @@ def main():
     ap.add_argument("--ctxenc", default=os.path.join(ROOT, "build", "ctxenc"))
     ap.add_argument("--steps", type=int, default=120, help="steps of each run")
     ap.add_argument("--save-every", type=int, default=4)
-    ap.add_argument("--max-delay", type=float, default=10.0, help="kill after U[0.2, this] seconds")
+    ap.add_argument("--max-delay", type=float, default=0.0,
+                    help="kill after U[0.2, this] seconds (default: 0.95 x a calibration run's length)")
     ap.add_argument("--seed", type=int, default=1)
     args = ap.parse_args()
     if not os.access(args.ctxenc, os.X_OK):
@@ -96,18 +98,36 @@ def main():
     worked = corrupt = 0
     worst_lost = 0
     failures = []
+    finished_early = 0
+    lost_counts = {}
     tmp = tempfile.mkdtemp(prefix="ctxenc-kill-")
+
+    def start(run):
+        return subprocess.Popen([args.ctxenc, "train", "--data", os.path.join(ROOT, "tests/data/photos"),
+                                 "--out", run] + common, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
     try:
-        for t in range(args.trials):
+        max_delay = args.max_delay
+        if max_delay <= 0:
+            t0 = time.monotonic()
+            if start(os.path.join(tmp, "calibration")).wait() != 0:
+                sys.exit("kill_test: the calibration run failed")
+            max_delay = 0.95 * (time.monotonic() - t0)
+            shutil.rmtree(os.path.join(tmp, "calibration"), ignore_errors=True)
+            print(f"kill_test: a run of {args.steps} steps takes {max_delay / 0.95:.1f} s; kills in "
+                  f"[0.2, {max_delay:.1f}] s", flush=True)
+        t = 0
+        while t < args.trials:
             run = os.path.join(tmp, f"run{t}")
-            p = subprocess.Popen([args.ctxenc, "train", "--data", os.path.join(ROOT, "tests/data/photos"),
-                                  "--out", run] + common, env=env, stdout=subprocess.DEVNULL,
-                                 stderr=subprocess.DEVNULL)
-            delay = rng.uniform(0.2, args.max_delay)
+            p = start(run)
+            delay = rng.uniform(0.2, max_delay)
             time.sleep(delay)
-            finished_first = p.poll() is not None
-            if not finished_first:
-                p.send_signal(signal.SIGKILL)
+            if p.poll() is not None:  # finished before the kill: not a trial; draw again, sooner
+                finished_early += 1
+                max_delay = max(0.3, 0.9 * max_delay)
+                shutil.rmtree(run, ignore_errors=True)
+                continue
+            p.send_signal(signal.SIGKILL)
             p.wait()
             killed_at = last_logged_step(run)
             ckpt = os.path.join(run, "checkpoint.ctx")
@@ -129,15 +149,19 @@ def main():
             promise = ok and not bad and lost <= args.save_every
             if not promise:
                 failures.append(t)
-            print(f"trial {t:3d}: killed after {delay:4.1f} s {'(had finished) ' if finished_first else ''}"
+            lost_counts[lost] = lost_counts.get(lost, 0) + 1
+            print(f"trial {t:3d}: killed after {delay:4.1f} s "
                   f"at step {killed_at:3d}, checkpoint step {saved}, lost {lost}; resume "
                   f"{'ok' if ok else 'FAILED: ' + r.stderr.strip()[-200:]}; corrupt files {len(bad)}"
                   + ("".join("\n    " + b for b in bad)), flush=True)
             shutil.rmtree(run, ignore_errors=True)
+            t += 1
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     print(f"kill_test: {args.trials} trials, resumes that worked {worked}/{args.trials}, corrupt files {corrupt}, "
-          f"most steps lost {worst_lost} (save interval {args.save_every})")
+          f"most steps lost {worst_lost} (save interval {args.save_every}); steps lost: "
+          + ", ".join(f"{k}: {v} trials" for k, v in sorted(lost_counts.items()))
+          + f"; {finished_early} runs ended before their kill and were drawn again")
     sys.exit(1 if failures else 0)
 
 

@@ -2,11 +2,14 @@
 // inpaint, and every bad input giving one clear line, a distinct non-zero
 // exit code and no output file.
 #include <gtest/gtest.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <iostream>
 #include <sstream>
 
 #include <opencv2/imgcodecs.hpp>
@@ -265,6 +268,78 @@ TEST(Cli, AFullDiskDuringASaveKeepsTheLastCheckpoint) {
   CliRun again = run_cli("train --resume --out " + run + " --steps 6 --save-every 2");
   EXPECT_EQ(again.code, 0) << again.err;
   EXPECT_NE(run_cli("info " + run + "/model.ctxm").out.find("step:        6"), std::string::npos);
+}
+
+namespace {
+// Runs the built `ctxenc` with args (stdout and stderr to /dev/null); returns
+// its exit code and its peak resident memory in MB (wait4's rusage).
+std::pair<int, double> exit_code_and_peak_mb(const std::string& args) {
+  const std::string cmd = "exec " + std::string(CTXENC_CLI_PATH) + " " + args + " >/dev/null 2>&1";
+  const pid_t pid = fork();
+  if (pid == 0) {
+    execl("/bin/sh", "sh", "-c", cmd.c_str(), static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  int status = 0;
+  rusage usage{};
+  wait4(pid, &status, 0, &usage);
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, usage.ru_maxrss / 1024.0};
+}
+}  // namespace
+
+// Bombs are refused with their exit code before anything large is allocated:
+// a 100 kB PNG declaring 60000x60000, a model file whose config declares a
+// network far larger than its weights, a recipe nested 10,000 levels deep.
+// Each stays under 200 MB (a bare `ctxenc --help` takes about 165 MB here:
+// libtorch's pages), measured without sanitizers, whose shadow memory would
+// count too.
+TEST(Cli, BombsAreRefusedWithTheirCodeInUnder200MB) {
+  TempDir d;
+  const std::string model = write_tiny_model(d), img = photo_png(d), out = d / "out.png";
+  const std::string bomb_png = source_path("tests/fuzz/corpus/fuzz_image/bomb.png");
+  ASSERT_LT(fs::file_size(bomb_png), 200'000u);
+  const ContainerView view = read_container(model);
+  ContainerFile c;
+  c.header = view.header;
+  c.header.erase("sections");
+  for (const auto& [name, bytes] : view.sections) c.sections[name] = std::string(bytes);
+  c.header["model"]["bottleneck"] = "dense";
+  c.header["model"]["nbottleneck"] = 65536;
+  c.header["model"]["ngf"] = 1024;
+  write_container(d / "bomb.ctxm", c);
+  std::ofstream(d / "deep.json") << std::string(10000, '[') << std::string(10000, ']');
+  std::ofstream(d / "deep_objects.json") << [] {
+    std::string s;
+    for (int i = 0; i < 10000; ++i) s += "{\"a\":";
+    return s + "1" + std::string(10000, '}');
+  }();
+  struct Case {
+    std::string name, args;
+    int code;
+  } cases[] = {
+      {"PNG declaring 60000x60000", "inpaint " + bomb_png + " --mask center --model " + model + " -o " + out,
+       kExitTooLarge},
+      {"the same as a mask", "inpaint " + img + " --mask " + bomb_png + " --model " + model + " -o " + out,
+       kExitTooLarge},
+      {"model file declaring a huge network", "inpaint " + img + " --mask center --model " + (d / "bomb.ctxm") +
+                                                  " -o " + out, kExitModel},
+      {"info on it", "info " + (d / "bomb.ctxm"), kExitModel},
+      {"recipe of arrays nested 10,000 deep",
+       "train --config " + (d / "deep.json") + " --data " + photos_dir() + " --out " + (d / "run"), kExitInput},
+      {"recipe of objects nested 10,000 deep",
+       "train --config " + (d / "deep_objects.json") + " --data " + photos_dir() + " --out " + (d / "run"),
+       kExitInput},
+  };
+  for (const auto& c : cases) {
+    const auto [code, peak_mb] = exit_code_and_peak_mb(c.args);
+    EXPECT_EQ(code, c.code) << c.name;
+#if !defined(__SANITIZE_ADDRESS__)
+    EXPECT_LT(peak_mb, 200.0) << c.name;
+#endif
+    std::cout << c.name << ": exit " << code << ", peak " << peak_mb << " MB\n";
+    EXPECT_FALSE(fs::exists(out)) << c.name;
+    EXPECT_FALSE(fs::exists(d.path / "run")) << c.name;
+  }
 }
 
 TEST(Cli, MaskOfAnotherResolutionIsResizedWithAWarning) {

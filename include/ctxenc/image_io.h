@@ -52,6 +52,8 @@ class ImageFolderIndex {
 // Reads only the file header. Throws InputError if missing, not an image, or
 // of another format (OpenCV's other readers are never given a user's file).
 ImageInfo probe_image(const std::string& path);
+// The same, and throws TooLargeError when the header declares more than max_pixels.
+ImageInfo probe_image(const std::string& path, int64_t max_pixels);
 
 // Decodes to RGB (grey is expanded, alpha dropped, EXIF rotation applied).
 // Refuses images above max_pixels (TooLargeError) before decoding them.

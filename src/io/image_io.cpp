@@ -143,11 +143,16 @@ ImageInfo probe_image(const std::string& path) {
   return info;
 }
 
-static cv::Mat decode_checked(const std::string& path, int flags, int64_t max_pixels) {
+ImageInfo probe_image(const std::string& path, int64_t max_pixels) {
   const ImageInfo info = probe_image(path);
   if (int64_t(info.width) * info.height > max_pixels)
     throw TooLargeError("'" + path + "' is " + std::to_string(info.width) + "x" + std::to_string(info.height) +
                         ", above the limit of " + std::to_string(max_pixels) + " pixels (max_pixels)");
+  return info;
+}
+
+static cv::Mat decode_checked(const std::string& path, int flags, int64_t max_pixels) {
+  const ImageInfo info = probe_image(path, max_pixels);
   cv::Mat m;
   try {
     m = cv::imread(path, flags);

@@ -113,9 +113,12 @@ void run_inpaint(const InpaintCliOptions& o) {
   if (o.image.size()) {
     if (o.output.empty()) throw UsageError("-o OUT.png is required");
     if (o.mask.empty()) throw UsageError("--mask center|rect:x,y,w,h|MASK.png is required");
-    // Check the inputs before the (slower) model load, for fast clear errors.
-    probe_image(o.image);
-    if (const MaskSpec spec = parse_mask_spec(o.mask); spec.kind == MaskSpec::Kind::File) probe_image(spec.path);
+    // Check the inputs before the (slower, larger) model load, for fast clear
+    // errors: a decompression bomb is refused from its header in the memory
+    // of a bare start (docs/reliability.md).
+    probe_image(o.image, o.max_pixels);
+    if (const MaskSpec spec = parse_mask_spec(o.mask); spec.kind == MaskSpec::Kind::File)
+      probe_image(spec.path, o.max_pixels);
   }
   Inpainter inp(o.model, o.inpaint);
   if (!o.input_dir.empty()) return run_batch(inp, o);
