@@ -271,10 +271,10 @@ TEST(Cli, AFullDiskDuringASaveKeepsTheLastCheckpoint) {
 }
 
 namespace {
-// Runs the built `ctxenc` with args (stdout and stderr to /dev/null); returns
-// its exit code and its peak resident memory in MB (wait4's rusage).
-std::pair<int, double> exit_code_and_peak_mb(const std::string& args) {
-  const std::string cmd = "exec " + std::string(CTXENC_CLI_PATH) + " " + args + " >/dev/null 2>&1";
+// Runs the built `ctxenc` with args (stdout to /dev/null, stderr to err_path);
+// returns its exit code and its peak resident memory in MB (wait4's rusage).
+std::pair<int, double> exit_code_and_peak_mb(const std::string& args, const std::string& err_path) {
+  const std::string cmd = "exec " + std::string(CTXENC_CLI_PATH) + " " + args + " >/dev/null 2>" + err_path;
   const pid_t pid = fork();
   if (pid == 0) {
     execl("/bin/sh", "sh", "-c", cmd.c_str(), static_cast<char*>(nullptr));
@@ -307,6 +307,23 @@ TEST(Cli, BombsAreRefusedWithTheirCodeInUnder200MB) {
   c.header["model"]["nbottleneck"] = 65536;
   c.header["model"]["ngf"] = 1024;
   write_container(d / "bomb.ctxm", c);
+  // A run folder whose checkpoint declares the same huge network.
+  const std::string run = d / "bomb_run";
+  ASSERT_EQ(run_cli("train --data " + photos_dir() + " --out " + run + " --image-size 32 --bottleneck channelwise"
+                    " --nef 8 --ngf 8 --ndf 8 --batch 2 --steps 1 --sample-every 0").code, 0);
+  {
+    const ContainerView ck = read_container(run + "/checkpoint.ctx");
+    ContainerFile b;
+    b.header = ck.header;
+    b.header.erase("sections");
+    for (const auto& [name, bytes] : ck.sections) b.sections[name] = std::string(bytes);
+    for (auto* m : {&b.header["model"], &b.header["train"]["model"]}) {
+      (*m)["bottleneck"] = "dense";
+      (*m)["nbottleneck"] = 65536;
+      (*m)["ngf"] = 1024;
+    }
+    write_container(run + "/checkpoint.ctx", b);
+  }
   std::ofstream(d / "deep.json") << std::string(10000, '[') << std::string(10000, ']');
   std::ofstream(d / "deep_objects.json") << [] {
     std::string s;
@@ -316,23 +333,29 @@ TEST(Cli, BombsAreRefusedWithTheirCodeInUnder200MB) {
   struct Case {
     std::string name, args;
     int code;
+    std::string says;  // in the error line
   } cases[] = {
       {"PNG declaring 60000x60000", "inpaint " + bomb_png + " --mask center --model " + model + " -o " + out,
-       kExitTooLarge},
+       kExitTooLarge, "60000x60000"},
       {"the same as a mask", "inpaint " + img + " --mask " + bomb_png + " --model " + model + " -o " + out,
-       kExitTooLarge},
+       kExitTooLarge, "60000x60000"},
       {"model file declaring a huge network", "inpaint " + img + " --mask center --model " + (d / "bomb.ctxm") +
-                                                  " -o " + out, kExitModel},
-      {"info on it", "info " + (d / "bomb.ctxm"), kExitModel},
+                                                  " -o " + out, kExitModel, "declares a generator of"},
+      {"info on it", "info " + (d / "bomb.ctxm"), kExitModel, "declares a generator of"},
+      {"resume from a checkpoint declaring it", "train --resume --out " + run, kExitModel,
+       "declares a generator of"},
       {"recipe of arrays nested 10,000 deep",
-       "train --config " + (d / "deep.json") + " --data " + photos_dir() + " --out " + (d / "run"), kExitInput},
+       "train --config " + (d / "deep.json") + " --data " + photos_dir() + " --out " + (d / "run"), kExitInput,
+       "nested deeper than 64"},
       {"recipe of objects nested 10,000 deep",
        "train --config " + (d / "deep_objects.json") + " --data " + photos_dir() + " --out " + (d / "run"),
-       kExitInput},
+       kExitInput, "nested deeper than 64"},
   };
   for (const auto& c : cases) {
-    const auto [code, peak_mb] = exit_code_and_peak_mb(c.args);
+    const auto [code, peak_mb] = exit_code_and_peak_mb(c.args, d / "err");
     EXPECT_EQ(code, c.code) << c.name;
+    const std::string err = slurp(d / "err");
+    EXPECT_NE(err.find(c.says), std::string::npos) << c.name << ": " << err;
 #if !defined(__SANITIZE_ADDRESS__)
     EXPECT_LT(peak_mb, 200.0) << c.name;
 #endif

@@ -109,6 +109,15 @@ TrainConfig stored_train_config(const nlohmann::json& header, const std::string&
                                        "'" + path + "' has an unreadable training config");
 }
 
+void require_weights_fit(const ModelConfig& cfg, std::string_view generator_bytes, const std::string& path) {
+  // 2 bytes a weight at the least (bf16): a header that declares a far larger
+  // network than its weights is refused before anything is allocated.
+  const int64_t params = generator_parameter_count(cfg);
+  if (params > static_cast<int64_t>(generator_bytes.size() / 2))
+    throw ModelFileError("'" + path + "' declares a generator of " + std::to_string(params) +
+                         " parameters but holds " + std::to_string(generator_bytes.size()) + " bytes of weights");
+}
+
 static LoadedGenerator generator_from_container(ContainerView file, const std::string& path) {
   LoadedGenerator out;
   out.config = stored_model_config(file.header, path);
@@ -121,12 +130,7 @@ static LoadedGenerator generator_from_container(ContainerView file, const std::s
   auto it = file.sections.find("generator_ema");
   if (it == file.sections.end()) it = file.sections.find("generator");
   if (it == file.sections.end()) throw ModelFileError("'" + path + "' holds no generator");
-  // Its weights must be in the file (2 bytes each at the least, bf16): a header
-  // that declares a far larger network is refused before anything is allocated.
-  const int64_t params = generator_parameter_count(out.config);
-  if (params > static_cast<int64_t>(it->second.size() / 2))
-    throw ModelFileError("'" + path + "' declares a generator of " + std::to_string(params) +
-                         " parameters but holds " + std::to_string(it->second.size()) + " bytes of weights");
+  require_weights_fit(out.config, it->second, path);
   out.generator = Generator(out.config);
   module_from_bytes(*out.generator, it->second, "'" + path + "'");
   out.generator->eval();

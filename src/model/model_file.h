@@ -32,6 +32,9 @@ void optimizer_from_bytes(torch::optim::Optimizer& opt, std::string_view bytes, 
 // model) an impossible architecture. `path` names the file in the message.
 ModelConfig stored_model_config(const nlohmann::json& header, const std::string& path);
 TrainConfig stored_train_config(const nlohmann::json& header, const std::string& path);
+// Throws ModelFileError when cfg declares a generator with more weights than
+// generator_bytes can hold (an allocation bomb), before anything is built.
+void require_weights_fit(const ModelConfig& cfg, std::string_view generator_bytes, const std::string& path);
 
 // A generator rebuilt from a checkpoint or model file, in eval mode (from a
 // checkpoint: its weight average when it has one).

@@ -240,7 +240,12 @@ void Trainer::load_checkpoint(const std::string& path) {
 }
 
 TrainConfig read_checkpoint_config(const std::string& path) {
-  return stored_train_config(read_container(path).header, path);
+  const ContainerView f = read_container(path);
+  TrainConfig c = stored_train_config(f.header, path);
+  const auto g = f.sections.find("generator");
+  if (g == f.sections.end()) throw ModelFileError("'" + path + "' holds no generator");
+  require_weights_fit(c.model, g->second, path);
+  return c;
 }
 
 }  // namespace ctxenc
