@@ -18,6 +18,9 @@ PACKAGES=(
   python3-torch           # only for the reference benchmark (bench/reference)
   python3-matplotlib      # loss-curve plots in docs/
   python3-pil python3-numpy  # scripts/debian_photos.py (decoding, dedup hashes)
+  python3-dev python3-pybind11  # the Python module (python/)
+  help2man                # the man page, generated from --help
+  dpkg-dev lintian        # cpack -G DEB and checking the package
 )
 
 missing=()

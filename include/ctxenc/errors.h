@@ -19,6 +19,24 @@ enum ExitCode : int {
   kExitInterrupted = 130 // SIGINT/SIGTERM; state was saved where that applies
 };
 
+// The one table of exit codes: `ctxenc --help`, the man page (EXIT STATUS) and
+// the README print it; tests check that they agree.
+struct ExitCodeInfo {
+  ExitCode code;
+  const char* meaning;
+};
+inline constexpr ExitCodeInfo kExitCodes[] = {
+    {kExitOk, "ok"},
+    {kExitInternal, "internal error"},
+    {kExitUsage, "usage (bad flags or flag values)"},
+    {kExitInput, "bad input image or mask"},
+    {kExitModel, "bad model file"},
+    {kExitOutput, "output not writable"},
+    {kExitData, "unusable dataset"},
+    {kExitTooLarge, "image above the pixel limit (--max-pixels)"},
+    {kExitInterrupted, "interrupted (a training checkpoint is saved)"},
+};
+
 class Error : public std::runtime_error {
  public:
   Error(ExitCode code, const std::string& msg) : std::runtime_error(msg), code_(code) {}

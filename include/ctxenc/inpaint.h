@@ -16,6 +16,7 @@
 #pragma once
 #include <memory>
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 #include <opencv2/core.hpp>
@@ -76,6 +77,12 @@ class Inpainter {
   // (`--mask center`): its own central square scaled to the photo's sides
   // (a full-output model: the central half of each side).
   cv::Mat photo_center_hole(int width, int height) const;
+
+  // The generator alone on prepared inputs, as inpaint() runs it (BatchNorm
+  // folded, the chosen precision), for checking other implementations such as
+  // python/ctxenc_torch.py: `input` is [batch, C(+1 with mask_channel), S, S]
+  // float32 NCHW in [-1, 1]; returns [batch, C, out, out] (ModelConfig::output_size()).
+  std::vector<float> generator_forward(const std::vector<float>& input, int batch) const;
 
   const ModelConfig& model_config() const;
   // The model file's header: kind, step, training config, dtype.

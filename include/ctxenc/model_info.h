@@ -37,4 +37,24 @@ void export_model(const std::string& checkpoint, const std::string& out, bool bf
 void export_average(const std::vector<std::string>& inputs, const std::string& out, bool bf16,
                     const BatchNormRecalibration& recalibration = {});
 
+// PyTorch: a model file's generator as a state_dict in torch.save's format
+// (torch.load reads it), float32, named as python/ctxenc_torch.py's Generator
+// for the model's config (`ctxenc info --json`'s "model").
+void export_torch_state_dict(const std::string& model, const std::string& out);
+
+struct TorchImportOptions {
+  // "netG": the public PyTorch Context Encoder generator (_netG of
+  //   context_encoder_pytorch: main_encode / main_decode), its config read from
+  //   the shapes (dense bottleneck, transposed up-convolutions, center output);
+  // "ctxenc": a state_dict with export_torch_state_dict's names (e.g. fine-tuned
+  //   in PyTorch), architecture as config_from's.
+  std::string layout = "netG";
+  std::string config_from;  // layout ctxenc: the model file whose config the weights have, or
+  std::string config_json;  // layout ctxenc: the model config as JSON (`ctxenc info --json`'s "model")
+};
+// A torch.save'd state_dict (or a dict holding one under "state_dict") -> a
+// model file. Read through a restricted reader: tensors and plain containers
+// only, never code (io/pickle.h); every shape checked. Throws ModelFileError.
+void import_torch_state_dict(const std::string& pt, const std::string& out, const TorchImportOptions& opt = {});
+
 }  // namespace ctxenc

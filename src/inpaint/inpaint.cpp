@@ -215,6 +215,18 @@ int Inpainter::Impl::fill_region(cv::Mat& work, cv::Mat& remaining, const cv::Re
   return 1 + fill_tiles(work, remaining, bb);
 }
 
+std::vector<float> Inpainter::generator_forward(const std::vector<float>& input, int batch) const {
+  const ModelConfig& c = impl_->model.config;
+  const int64_t in_ch = c.channels + (c.mask_channel ? 1 : 0), s = c.image_size;
+  if (batch < 1 || input.size() != static_cast<size_t>(batch * in_ch * s * s))
+    throw InputError("generator_forward: expected " + std::to_string(batch) + " x " + std::to_string(in_ch) + " x " +
+                     std::to_string(s) + " x " + std::to_string(s) + " values, got " + std::to_string(input.size()));
+  torch::NoGradGuard no_grad;
+  torch::Tensor x = torch::from_blob(const_cast<float*>(input.data()), {batch, in_ch, s, s}, torch::kFloat32).clone();
+  torch::Tensor y = impl_->net.forward(x).to(torch::kFloat32).contiguous();
+  return std::vector<float>(y.data_ptr<float>(), y.data_ptr<float>() + y.numel());
+}
+
 cv::Mat Inpainter::inpaint(const cv::Mat& image, const cv::Mat& mask, InpaintReport* report) const {
   if (image.empty() || image.type() != CV_8UC3) throw InputError("inpaint expects an 8-bit RGB image");
   if (image.cols < 8 || image.rows < 8)

@@ -172,4 +172,19 @@ void check_torch_archive(std::string_view zip, const std::string& what) {
   }
 }
 
+std::map<std::string, std::string_view> torch_archive_entries(std::string_view zip, const std::string& what) {
+  check_torch_archive(zip, what);
+  const Reader r{zip, what};
+  auto [pos, entries] = find_directory(r);
+  std::map<std::string, std::string_view> out;
+  for (uint64_t i = 0; i < entries; ++i) {
+    Entry e;
+    pos = read_entry(r, pos, e);
+    const std::string rest = e.name.substr(e.name.find('/') + 1);
+    if (e.method != 0) r.fail("entry '" + e.name + "' is compressed; torch.save stores every entry");
+    if (!out.emplace(rest, entry_data(r, e)).second) r.fail("holds '" + e.name + "' twice");
+  }
+  return out;
+}
+
 }  // namespace ctxenc

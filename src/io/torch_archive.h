@@ -17,11 +17,17 @@
 //     decorator, no call.
 // Throws ModelFileError("<what>: ...") naming the first offence.
 #pragma once
+#include <map>
 #include <string>
 #include <string_view>
 
 namespace ctxenc {
 
 void check_torch_archive(std::string_view zip, const std::string& what);
+
+// A checked archive's entries by their name inside the top-level folder
+// ("data.pkl", "data/0", "version"), viewing `zip`. Every entry read must be
+// stored (torch.save never compresses); a compressed one is refused.
+std::map<std::string, std::string_view> torch_archive_entries(std::string_view zip, const std::string& what);
 
 }  // namespace ctxenc

@@ -7,6 +7,7 @@
 
 #include "ctxenc/errors.h"
 #include "ctxenc/model_info.h"
+#include "ctxenc/version.h"
 #include "io/container.h"
 #include "io/torch_archive.h"
 
@@ -138,7 +139,8 @@ static LoadedGenerator generator_from_container(ContainerView file, const std::s
   return out;
 }
 
-LoadedGenerator load_generator(const std::string& path) {
+LoadedGenerator load_generator(const std::string& name) {
+  const std::string path = resolve_model_path(name);
   return generator_from_container(read_container(path), path);
 }
 
@@ -154,7 +156,8 @@ void save_model_file(const std::string& path, const Generator& g, int64_t step,
   write_container(path, file);
 }
 
-nlohmann::json describe_model_file(const std::string& path) {
+nlohmann::json describe_model_file(const std::string& name) {
+  const std::string path = resolve_model_path(name);
   ContainerView file = read_container(path);
   const bool has_discriminator = file.sections.count("discriminator") > 0;
   LoadedGenerator g = generator_from_container(std::move(file), path);

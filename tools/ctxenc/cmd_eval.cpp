@@ -5,6 +5,9 @@
 #include <memory>
 #include <sstream>
 
+#include <nlohmann/json.hpp>
+
+#include "cli_output.h"
 #include "commands.h"
 #include "ctxenc/config.h"
 #include "ctxenc/errors.h"
@@ -25,6 +28,7 @@ std::string join(const std::vector<std::string>& v) {
 struct EvalCliOptions {
   EvalConfig eval;        // everything the evaluation needs
   std::string baselines = join(EvalConfig{}.baselines);  // comma-separated, or "none"
+  bool json = false;      // the results as JSON on stdout instead of the table
 };
 
 std::vector<std::string> split_list(const std::string& s) {
@@ -49,13 +53,30 @@ void run_eval(const EvalCliOptions& o) {
 
   std::unique_ptr<ProgressBar> bar;
   EvalCallbacks cb;
-  cb.on_message = [&](const std::string& s) { std::cerr << (bar ? "\n" : "") << "ctxenc: note: " << s << "\n"; };
+  cb.on_message = [&](const std::string& s) {
+    if (!quiet()) std::cerr << (bar && stderr_is_tty() ? "\n" : "") << "ctxenc: note: " << s << "\n";
+  };
   cb.on_image = [&](const EvalProgress& p) {
     if (!bar) bar = std::make_unique<ProgressBar>("eval", p.total, 0, "img");
     if (p.done < p.total) bar->update(p.done);  // finish() draws the last state
   };
   const EvalResult r = run_evaluation(c, cb);
   if (bar) bar->finish();
+
+  if (o.json) {
+    nlohmann::json methods = nlohmann::json::array();
+    for (const auto& m : r.methods)
+      methods.push_back({{"method", m.method}, {"l1", m.l1}, {"l2", m.l2}, {"psnr_db", m.psnr_db}, {"ssim", m.ssim},
+                         {"images", m.images}});
+    nlohmann::json files = {{"report_md", r.report_md}, {"report_json", r.report_json},
+                            {"per_image_csv", r.per_image_csv}};
+    if (!r.grid_png.empty()) files["grid_png"] = r.grid_png;
+    std::cout << nlohmann::json{{"images", r.images}, {"size", r.size}, {"layout", r.layout}, {"methods", methods},
+                                {"files", files}}
+                     .dump(2)
+              << "\n";
+    return;
+  }
 
   std::printf("%-12s %8s %8s %9s %8s %7s\n", "method", "L1 %", "L2 %", "PSNR dB", "SSIM", "images");
   for (const auto& m : r.methods)
@@ -105,6 +126,7 @@ void setup_eval(CLI::App& app) {
   add_enum(sub, "--precision", io.precision, parse_precision, "Model: fp32 | bf16");
   sub->add_flag("--flip-average", io.flip_average, "Model: average with the prediction for the mirrored input");
   add_field(sub, "--center-fit", io.center_fit, "Center model: as in ctxenc inpaint");
+  sub->add_flag("--json", o.json, "Print the scores and report paths as JSON on stdout instead of the table");
   sub->add_flag("--save-images", c.save_images,
                 "Also write REPORT_DIR/images/{masked,mask,truth,<method>}/<name>.png at S x S");
   sub->callback([opt] { run_eval(*opt); });

@@ -17,6 +17,7 @@ void setup_export(CLI::App& app) {
     std::vector<std::string> inputs;
     std::string out;
     bool bf16 = false;
+    std::string format = "ctxm";  // ctxm | torch
     BatchNormRecalibration recalibration;
   };
   auto opt = std::make_shared<ExportOptions>();
@@ -25,11 +26,16 @@ void setup_export(CLI::App& app) {
       "Write a checkpoint's generator (its weight average if the run kept one) as a model file,\n"
       "with the training config and step: ctxenc export runs/x/checkpoint.ctx -o model.ctxm\n"
       "Given several files of one architecture, writes the mean of their weights (a model soup,\n"
-      "for runs that share a start, e.g. a model and its fine-tuning): ctxenc export a.ctxm b.ctxm -o avg.ctxm");
+      "for runs that share a start, e.g. a model and its fine-tuning): ctxenc export a.ctxm b.ctxm -o avg.ctxm\n"
+      "--format torch writes a PyTorch state_dict (torch.load reads it; python/ctxenc_torch.py has the\n"
+      "modules): ctxenc export --format torch model.ctxm -o model.pt");
   sub->add_option("inputs", opt->inputs, "Training checkpoint (.ctx) or model file; several: their weights averaged")
       ->required();
   sub->add_option("-o,--out", opt->out, "Model file to write (.ctxm)")->required();
   sub->add_flag("--bf16", opt->bf16, "Store weights as bfloat16 (half the size)");
+  sub->add_option("--format", opt->format, "ctxm: a ctxenc model file | torch: a PyTorch state_dict (float32)")
+      ->check(CLI::IsMember({"ctxm", "torch"}))
+      ->capture_default_str();
   BatchNormRecalibration& r = opt->recalibration;
   sub->add_option("--recalibrate-bn", r.data,
                   "Dataset (its train split) on which to re-measure the BatchNorm statistics of the written\n"
@@ -49,7 +55,12 @@ void setup_export(CLI::App& app) {
       ->check(CLI::NonNegativeNumber)
       ->capture_default_str();
   sub->callback([opt] {
-    if (opt->inputs.size() == 1) export_model(opt->inputs.front(), opt->out, opt->bf16, opt->recalibration);
+    if (opt->format == "torch") {
+      if (opt->inputs.size() != 1) throw UsageError("--format torch takes one model file");
+      if (opt->bf16 || !opt->recalibration.data.empty())
+        throw UsageError("--format torch writes the weights as they are (no --bf16, no --recalibrate-bn)");
+      export_torch_state_dict(opt->inputs.front(), opt->out);
+    } else if (opt->inputs.size() == 1) export_model(opt->inputs.front(), opt->out, opt->bf16, opt->recalibration);
     else export_average(opt->inputs, opt->out, opt->bf16, opt->recalibration);
     std::cout << "wrote " << opt->out << " (" << std::filesystem::file_size(opt->out) / 1024 << " KiB)\n";
   });

@@ -1,14 +1,18 @@
 // cmd_inpaint.cpp — `ctxenc inpaint`: one image or a whole folder, with a mask
 // file, `center`, or `rect:x,y,w,h`; strategy and blend selectable.
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <filesystem>
 #include <iostream>
 #include <map>
 #include <memory>
 
+#include <nlohmann/json.hpp>
+
 #include <opencv2/imgproc.hpp>
 
+#include "cli_output.h"
 #include "commands.h"
 #include "ctxenc/config.h"
 #include "ctxenc/errors.h"
@@ -28,7 +32,12 @@ struct InpaintCliOptions {
   InpaintOptions inpaint;                     // how the holes are filled
   int64_t max_pixels = kDefaultMaxPixels;     // refuse larger images
   bool concat = false;                        // write input | mask | result
+  bool json = false;                          // print a JSON report on stdout
 };
+
+double seconds_since(std::chrono::steady_clock::time_point t0) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
 
 // `center`, `rect:x,y,w,h`, or a mask image (resized with a warning if needed).
 cv::Mat resolve_mask(const std::string& spec_text, const cv::Mat& image, const Inpainter& inp, int64_t max_pixels) {
@@ -51,21 +60,45 @@ cv::Mat concat_view(const cv::Mat& image, const cv::Mat& mask, const cv::Mat& re
   return out;
 }
 
-void inpaint_one(const Inpainter& inp, const std::string& image_path, const std::string& mask_spec,
-                 const std::string& out_path, const InpaintCliOptions& o, bool quiet) {
-  cv::Mat image = load_image_rgb(image_path, o.max_pixels);
+// One image: its JSON record {input, output, width, height, holes, windows,
+// hole_ratio, seconds: {load, inpaint, save, total}}. `image` is the already
+// decoded input when it came from stdin.
+nlohmann::json inpaint_one(const Inpainter& inp, const std::string& image_path, cv::Mat image,
+                           const std::string& mask_spec, const std::string& out_path, const InpaintCliOptions& o,
+                           bool notes) {
+  const auto t0 = std::chrono::steady_clock::now();
+  if (image.empty()) image = load_image_rgb(image_path, o.max_pixels);
   cv::Mat mask = resolve_mask(mask_spec, image, inp, o.max_pixels);
+  const double t_load = seconds_since(t0);
   InpaintReport rep;
+  const auto t1 = std::chrono::steady_clock::now();
   cv::Mat result = inp.inpaint(image, mask, &rep);
-  if (rep.holes == 0 && !quiet)
-    std::cerr << "ctxenc: note: the mask of '" << image_path << "' is empty; the output is a copy of the input\n";
-  save_image(out_path, o.concat ? concat_view(image, mask, result) : result);
-  if (!quiet)
+  const double t_inpaint = seconds_since(t1);
+  const std::string shown_in = is_stdio(image_path) ? "stdin" : image_path;
+  const std::string shown_out = is_stdio(out_path) ? "stdout" : out_path;
+  if (rep.holes == 0 && notes)
+    std::cerr << "ctxenc: note: the mask of '" << shown_in << "' is empty; the output is a copy of the input\n";
+  const auto t2 = std::chrono::steady_clock::now();
+  save_image_or_stdout(out_path, o.concat ? concat_view(image, mask, result) : result);
+  const double t_save = seconds_since(t2);
+  if (notes)
     std::cerr << "ctxenc: filled " << rep.holes << " hole(s), " << 100.0 * rep.hole_ratio << "% of the image, "
-              << rep.windows << " model window(s) -> " << out_path << "\n";
+              << rep.windows << " model window(s) -> " << shown_out << "\n";
+  return {{"input", shown_in}, {"output", shown_out}, {"width", image.cols}, {"height", image.rows},
+          {"holes", rep.holes}, {"windows", rep.windows}, {"hole_ratio", rep.hole_ratio},
+          {"seconds", {{"load", t_load}, {"inpaint", t_inpaint}, {"save", t_save}, {"total", seconds_since(t0)}}}};
 }
 
-void run_batch(const Inpainter& inp, const InpaintCliOptions& o) {
+// --json: {model, images: [records], failures: [{input, error}], seconds: {model_load, total}}.
+void print_json(const InpaintCliOptions& o, nlohmann::json images, nlohmann::json failures, double t_model,
+                double t_total) {
+  const nlohmann::json j = {{"model", o.model}, {"images", std::move(images)}, {"failures", std::move(failures)},
+                            {"seconds", {{"model_load", t_model}, {"total", t_total}}}};
+  std::cout << j.dump(2) << "\n";
+}
+
+void run_batch(const Inpainter& inp, const InpaintCliOptions& o, double t_model,
+               std::chrono::steady_clock::time_point t_start) {
   std::error_code ec;
   if (!fs::is_directory(o.input_dir, ec)) throw InputError("--input '" + o.input_dir + "' is not a directory");
   if (o.output_dir.empty()) throw UsageError("--input needs --output DIR");
@@ -79,6 +112,7 @@ void run_batch(const Inpainter& inp, const InpaintCliOptions& o) {
 
   ProgressBar bar("inpaint", static_cast<int64_t>(images.size()), 0, "img");
   std::vector<std::string> failures;
+  nlohmann::json records = nlohmann::json::array(), failed = nlohmann::json::array();
   int64_t done = 0;
   for (const auto& img : images) {
     const fs::path path(img);
@@ -89,15 +123,19 @@ void run_batch(const Inpainter& inp, const InpaintCliOptions& o) {
         spec = mask_index->find(stem);
         if (spec.empty()) throw InputError("no mask named '" + stem + ".*' in " + o.masks);
       }
-      inpaint_one(inp, img, spec, (fs::path(o.output_dir) / (stem + ".png")).string(), o, true);
+      records.push_back(inpaint_one(inp, img, cv::Mat(), spec, (fs::path(o.output_dir) / (stem + ".png")).string(), o,
+                                    /*notes=*/false));
     } catch (const std::exception& e) {
       failures.push_back(path.filename().string() + ": " + e.what());
+      failed.push_back({{"input", img}, {"error", e.what()}});
     }
     bar.update(++done);
   }
   bar.finish();
-  std::cerr << "ctxenc: " << images.size() - failures.size() << " of " << images.size() << " image(s) written to "
-            << o.output_dir << "\n";
+  if (o.json) print_json(o, std::move(records), std::move(failed), t_model, seconds_since(t_start));
+  if (!quiet())
+    std::cerr << "ctxenc: " << images.size() - failures.size() << " of " << images.size() << " image(s) written to "
+              << o.output_dir << "\n";
   if (!failures.empty()) {
     for (const auto& f : failures) std::cerr << "ctxenc: failed: " << f << "\n";
     throw InputError(std::to_string(failures.size()) + " image(s) failed (listed above)");
@@ -110,19 +148,26 @@ void run_inpaint(const InpaintCliOptions& o) {
   if (o.input_dir.empty() && o.image.empty()) throw UsageError("give an IMAGE, or --input DIR for a folder");
   if (!o.input_dir.empty() && !o.image.empty()) throw UsageError("give either an IMAGE or --input DIR, not both");
   if (o.max_pixels < 64) throw UsageError("--max-pixels must be >= 64");
+  const auto t_start = std::chrono::steady_clock::now();
+  cv::Mat piped;  // the image read from stdin (`-`), decoded before the model loads
   if (o.image.size()) {
     if (o.output.empty()) throw UsageError("-o OUT.png is required");
     if (o.mask.empty()) throw UsageError("--mask center|rect:x,y,w,h|MASK.png is required");
     // Check the inputs before the (slower, larger) model load, for fast clear
     // errors: a decompression bomb is refused from its header in the memory
     // of a bare start (docs/reliability.md).
-    probe_image(o.image, o.max_pixels);
+    if (o.json && is_stdio(o.output)) throw UsageError("--json prints on stdout; it cannot go with -o -");
+    if (is_stdio(o.image)) piped = load_image_or_stdin(o.image, o.max_pixels);
+    else probe_image(o.image, o.max_pixels);
     if (const MaskSpec spec = parse_mask_spec(o.mask); spec.kind == MaskSpec::Kind::File)
       probe_image(spec.path, o.max_pixels);
   }
   Inpainter inp(o.model, o.inpaint);
-  if (!o.input_dir.empty()) return run_batch(inp, o);
-  inpaint_one(inp, o.image, o.mask, o.output, o, false);
+  const double t_model = seconds_since(t_start);
+  if (!o.input_dir.empty()) return run_batch(inp, o, t_model, t_start);
+  nlohmann::json record = inpaint_one(inp, o.image, piped, o.mask, o.output, o, /*notes=*/!quiet() && !o.json);
+  if (o.json) print_json(o, nlohmann::json::array({std::move(record)}), nlohmann::json::array(), t_model,
+                         seconds_since(t_start));
 }
 
 }  // namespace
@@ -134,12 +179,16 @@ void setup_inpaint(CLI::App& app) {
       "Fill holes in a photo (any size; PNG/JPEG/WebP; RGB, RGBA or grey).\n"
       "  ctxenc inpaint photo.jpg --mask mask.png --model models/center.ctxm -o out.png\n"
       "  ctxenc inpaint --input photos/ --masks masks/ --model M --output results/\n"
+      "  ctxenc inpaint - --mask center --model center -o - < in.jpg > out.png\n"
       "Mask pixels >= 127 are holes. Known pixels are kept bit for bit.");
   auto& o = *opt;
-  sub->add_option("image", o.image, "Input image");
+  sub->add_option("image", o.image, "Input image ('-' = stdin)");
   sub->add_option("--mask", o.mask, "center | rect:x,y,w,h | MASK image (>= 127 = hole)");
-  sub->add_option("--model", o.model, "Model file (.ctxm) or training checkpoint (.ctx)")->required();
-  sub->add_option("-o,--out", o.output, "Output image (.png, .jpg, .webp)");
+  sub->add_option("--model", o.model,
+                  "Model file (.ctxm) or training checkpoint (.ctx); a bare name (center, region) is looked up\n"
+                  "in $CTXENC_MODEL_PATH and the installed share/ctxenc/models")
+      ->required();
+  sub->add_option("-o,--out", o.output, "Output image (.png, .jpg, .webp; '-' = PNG on stdout)");
   sub->add_option("--input", o.input_dir, "Batch mode: folder of images");
   sub->add_option("--masks", o.masks, "Batch mode: folder of masks matched by name (as eval matches), or one mask for all");
   sub->add_option("--output", o.output_dir, "Batch mode: output folder (files named <stem>.png)");
@@ -155,6 +204,7 @@ void setup_inpaint(CLI::App& app) {
   add_enum(sub, "--precision", io.precision, parse_precision, "fp32 | bf16");
   add_field(sub, "--max-pixels", o.max_pixels, "Refuse larger images (checked before decoding)");
   sub->add_flag("--concat", o.concat, "Write input | mask | result side by side");
+  sub->add_flag("--json", o.json, "Print a JSON report on stdout: per image its output, holes and timings");
   sub->add_flag("--flip-average", io.flip_average, "Also predict the mirrored image and average (2x time)");
   sub->callback([opt] { run_inpaint(*opt); });
 }

@@ -5,6 +5,8 @@
 #include <iostream>
 #include <memory>
 
+#include <nlohmann/json.hpp>
+
 #include "commands.h"
 #include "ctxenc/config.h"
 #include "ctxenc/errors.h"
@@ -24,6 +26,7 @@ void setup_masks(CLI::App& app) {
     std::string out;
     int count = 16, size = 128, width = 0, height = 0;
     uint64_t seed = 0;
+    bool json = false;  // list the files and hole ratios as JSON on stdout
   };
   auto opt = std::make_shared<MasksOptions>();
   CLI::App* sub = app.add_subcommand("masks",
@@ -38,6 +41,7 @@ void setup_masks(CLI::App& app) {
   sub->add_option("--seed", opt->seed, "Seed (mask i uses mix_seed(seed, i), as training does)")
       ->capture_default_str();
   sub->add_option("--out", opt->out, "Output directory")->required();
+  sub->add_flag("--json", opt->json, "Print the files written and their hole ratios as JSON on stdout");
   sub->callback([opt] {
     const MaskConfig& mc = opt->mask;
     const char* kind = to_string(mc.kind);
@@ -48,12 +52,24 @@ void setup_masks(CLI::App& app) {
     std::filesystem::create_directories(opt->out, ec);
     if (ec) throw OutputError("cannot create '" + opt->out + "': " + ec.message());
     double sum = 0;
+    nlohmann::json files = nlohmann::json::array();
     for (int i = 0; i < opt->count; ++i) {
       cv::Mat m = generate_mask(mc, w, h, mix_seed(opt->seed, static_cast<uint64_t>(i)));
       char name[64];
       std::snprintf(name, sizeof(name), "%s_%05d.png", kind, i);
-      save_image((std::filesystem::path(opt->out) / name).string(), m);
-      sum += hole_ratio(m);
+      const std::string path = (std::filesystem::path(opt->out) / name).string();
+      save_image(path, m);
+      const double ratio = hole_ratio(m);
+      sum += ratio;
+      if (opt->json) files.push_back({{"file", path}, {"hole_ratio", ratio}, {"seed", mix_seed(opt->seed, static_cast<uint64_t>(i))}});
+    }
+    if (opt->json) {
+      std::cout << nlohmann::json{{"kind", kind}, {"width", w}, {"height", h}, {"count", opt->count},
+                                  {"mean_hole_ratio", sum / opt->count}, {"target_hole_ratio", mc.hole_ratio},
+                                  {"masks", files}}
+                       .dump(2)
+                << "\n";
+      return;
     }
     std::printf("wrote %d %s masks (%dx%d) to %s; mean hole ratio %.4f (target %.4f)\n", opt->count,
                 kind, w, h, opt->out.c_str(), sum / opt->count, mc.hole_ratio);

@@ -11,6 +11,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "cli_output.h"
 #include "commands.h"
 #include "ctxenc/config.h"
 #include "ctxenc/errors.h"
@@ -88,7 +89,9 @@ void run_train(const TrainOptions& opt) {
   std::signal(SIGTERM, on_signal);
   std::unique_ptr<ProgressBar> bar;
   TrainCallbacks cb;
-  cb.on_message = [&](const std::string& s) { std::cerr << (bar ? "\n" : "") << "ctxenc: " << s << "\n"; };
+  cb.on_message = [&](const std::string& s) {
+    if (!quiet()) std::cerr << (bar && stderr_is_tty() ? "\n" : "") << "ctxenc: " << s << "\n";
+  };
   cb.should_stop = [] { return g_stop.load(); };
   cb.on_step = [&](const TrainProgress& p) {
     if (!bar) bar = std::make_unique<ProgressBar>("train", p.total_steps, p.first_step, "step");

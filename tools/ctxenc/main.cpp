@@ -1,22 +1,30 @@
-// main.cpp — `ctxenc` entry point: subcommand registration and the one place
-// where library errors become a message on stderr and a distinct exit code.
+// main.cpp — `ctxenc` entry point: subcommand registration, the global flags
+// (--version, --quiet), and the one place where library errors become a
+// message on stderr and a distinct exit code.
 #include <csignal>
 #include <iostream>
 
+#include "cli_output.h"
 #include "commands.h"
 #include "ctxenc/errors.h"
+#include "ctxenc/version.h"
 
 int main(int argc, char** argv) {
   CLI::App app{
-      "ctxenc — Context Encoders (Pathak et al., CVPR 2016): train, inspect and apply\n"
-      "image inpainting models on the CPU.\n\n"
-      "Exit codes: 0 ok, 1 internal error, 2 usage, 3 bad input, 4 bad model file,\n"
-      "5 cannot write output, 6 unusable dataset, 7 image too large, 130 interrupted."};
+      "ctxenc: Context Encoders (Pathak et al., CVPR 2016): train, inspect and apply\n"
+      "image inpainting models on the CPU."};
+  app.footer(ctxenc::cli::exit_codes_text());
   // Past a file-size limit (ulimit -f) a write fails with EFBIG and a clear
   // error, the previous file intact, instead of the process being killed.
   std::signal(SIGXFSZ, SIG_IGN);
   app.require_subcommand(1);
+  app.fallthrough();  // global flags (--quiet) also after the subcommand
   app.set_help_all_flag("--help-all", "Show help for every subcommand");
+  app.set_version_flag("-V,--version", std::string("ctxenc ") + ctxenc::version() + " (git " + ctxenc::git_commit() + ")",
+                       "Print the version and git commit, then exit");
+  bool quiet = false;
+  app.add_flag("-q,--quiet", quiet, "No progress bars or notes on stderr (errors still print)")
+      ->each([](const std::string&) { ctxenc::cli::set_quiet(true); });
   app.failure_message([](const CLI::App*, const CLI::Error& e) {
     return "ctxenc: usage error: " + std::string(e.what()) + " (see ctxenc --help)\n";
   });
@@ -27,6 +35,8 @@ int main(int argc, char** argv) {
   ctxenc::cli::setup_bench(app);
   ctxenc::cli::setup_masks(app);
   ctxenc::cli::setup_export(app);
+  ctxenc::cli::setup_import(app);
+  ctxenc::cli::setup_completion(app);  // last: it describes the others
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

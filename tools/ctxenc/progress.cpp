@@ -1,9 +1,11 @@
-// progress.cpp — progress bar rendering.
+// progress.cpp — progress bar rendering: on a terminal one redrawn line
+// (coloured unless NO_COLOR), otherwise a plain line every 10 s and a final
+// one; nothing under --quiet.
 #include "progress.h"
 
-#include <unistd.h>
-
 #include <cstdio>
+
+#include "cli_output.h"
 
 namespace ctxenc::cli {
 
@@ -18,7 +20,7 @@ static std::string fmt_duration(double s) {
 
 ProgressBar::ProgressBar(std::string label, int64_t total, int64_t start, std::string unit)
     : label_(std::move(label)), unit_(std::move(unit)), total_(total), start_(start),
-      tty_(::isatty(STDERR_FILENO)), t0_(std::chrono::steady_clock::now()), last_(t0_) {}
+      tty_(stderr_is_tty()), color_(use_color()), quiet_(quiet()), t0_(std::chrono::steady_clock::now()), last_(t0_) {}
 
 void ProgressBar::update(int64_t done, const std::string& suffix) {
   last_done_ = done;
@@ -36,6 +38,7 @@ void ProgressBar::finish(const std::string& suffix) {
 }
 
 void ProgressBar::draw(int64_t done, const std::string& suffix, bool final) {
+  if (quiet_) return;
   const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0_).count();
   const double rate = elapsed > 0 ? static_cast<double>(done - start_) / elapsed : 0.0;
   const double eta = rate > 0 ? static_cast<double>(total_ - done) / rate : -1.0;
@@ -44,6 +47,8 @@ void ProgressBar::draw(int64_t done, const std::string& suffix, bool final) {
   const int filled = static_cast<int>(frac * width);
   std::string bar(static_cast<size_t>(filled), '#');
   bar.resize(width, '.');
+  // Green for the done part on a colour terminal.
+  if (color_) bar = "\033[32m" + bar.substr(0, filled) + "\033[0m" + bar.substr(filled);
   char head[256];
   std::snprintf(head, sizeof(head), "%s [%s] %lld/%lld %3.0f%% %s<%s %.2f %s/s", label_.c_str(), bar.c_str(),
                 static_cast<long long>(done), static_cast<long long>(total_), 100.0 * frac,

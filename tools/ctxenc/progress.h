@@ -1,5 +1,6 @@
 // progress.h — a terminal progress bar with rate, ETA and a status suffix.
-// On a TTY it redraws one line; otherwise it prints a line every few seconds.
+// On a TTY it redraws one line (coloured unless NO_COLOR); otherwise it
+// prints a plain line every 10 s and a final one; under --quiet nothing.
 #pragma once
 #include <chrono>
 #include <cstdint>
@@ -19,7 +20,7 @@ class ProgressBar {
   std::string label_, unit_;
   int64_t total_, start_, last_done_ = 0;
   std::string last_suffix_;
-  bool tty_;
+  bool tty_, color_, quiet_;
   std::chrono::steady_clock::time_point t0_, last_;
 };
 
