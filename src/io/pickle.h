@@ -53,7 +53,7 @@ class PickleDocument {
 };
 
 // Limits of the reader (each far above what a state_dict of ctxenc's size needs).
-constexpr int64_t kPickleMaxValues = 4'000'000;  // values created
+constexpr int64_t kPickleMaxValues = 1'000'000;  // values created (~200 MB at most)
 constexpr int64_t kPickleMaxStack = 1'000'000;   // stack + marks
 constexpr int kPickleMaxDepth = 64;              // nesting of containers below the root
 

@@ -31,11 +31,11 @@ done
 grep -q 'find_dependency(Torch)' "$prefix/$libdir/cmake/ctxenc/ctxencConfig.cmake" || fail "config lacks Torch"
 grep -q 'find_dependency(OpenCV' "$prefix/$libdir/cmake/ctxenc/ctxencConfig.cmake" || fail "config lacks OpenCV"
 [ -f "$prefix/$libdir/pkgconfig/ctxenc.pc" ] || fail "no ctxenc.pc"
-for f in share/ctxenc/models/center.ctxm share/ctxenc/models/region.ctxm share/man/man1/ctxenc.1 \
+for f in share/ctxenc/models/center.ctxm share/ctxenc/models/region.ctxm share/man/man1/ctxenc.1.gz \
          share/bash-completion/completions/ctxenc share/zsh/vendor-completions/_ctxenc bin/ctxenc; do
   [ -f "$prefix/$f" ] || fail "no $f"
 done
-grep -q '^\.SH "EXIT STATUS"' "$prefix/share/man/man1/ctxenc.1" || fail "man page lacks EXIT STATUS"
+gzip -dc "$prefix/share/man/man1/ctxenc.1.gz" | grep -q '^\.SH "EXIT STATUS"' || fail "man page lacks EXIT STATUS"
 
 # The installed CLI: its version, and bare model names found in share/ctxenc/models.
 "$prefix/bin/ctxenc" --version | grep -Eq '^ctxenc 0\.1\.0 \(git ([0-9a-f]{7,}(-dirty)?|unknown)\)$' \

@@ -125,7 +125,7 @@ std::string man_include() {
   for (const auto& e : kExitCodes) s << ".TP\n.B " << static_cast<int>(e.code) << "\n" << e.meaning << "\n";
   s << "\n[ENVIRONMENT]\n"
     << ".TP\n.B CTXENC_THREADS\ncaps compute threads where \\fB\\-\\-threads\\fR is 0.\n"
-    << ".TP\n.B CTXENC_MODEL_PATH\n':'-separated folders searched first for a \\fB\\-\\-model\\fR given without a\n"
+    << ".TP\n.B CTXENC_MODEL_PATH\nfolders, separated by colons, searched first for a \\fB\\-\\-model\\fR given without a\n"
     << "path (then share/ctxenc/models beside the installed library).\n"
     << ".TP\n.B NO_COLOR\nwhen set and not empty, progress bars are drawn without colour.\n"
     << "\n[FILES]\n"
