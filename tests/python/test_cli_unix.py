@@ -248,12 +248,24 @@ class ExitCodesAndDocs(unittest.TestCase):
         section = text.split('.SH "EXIT STATUS"')[1].split(".SH")[0]
         self.assertEqual({int(c) for c in re.findall(r"^\.B (\d+)$", section, re.M)}, EXPECTED_CODES)
         self.assertIn("\\-\\-version", text)
-        self.assertIn("inpaint", text)
+        # Every subcommand's flags (help2man reads --help-all).
+        for flag in ("\\-\\-strategy", "\\-\\-resume", "\\-\\-layout", "\\-\\-baselines", "\\-\\-json"):
+            self.assertIn(flag, text)
         if shutil.which("man"):
             r = subprocess.run(["man", "-l", man], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                env=dict(os.environ, MANPAGER="cat", MANWIDTH="100"))
             self.assertEqual(r.returncode, 0, r.stderr)
             self.assertIn(b"EXIT STATUS", r.stdout)
+
+
+class Help(unittest.TestCase):
+    def test_every_subcommand(self):
+        for sub in ("train", "inpaint", "info", "eval", "bench", "masks", "export", "import"):
+            r = run([sub, "--help"])
+            self.assertIn(b"--help", r.stdout, sub)
+        self.assertIn(b"--layout", run(["import", "--help"]).stdout)
+        self.assertIn(b"--format", run(["export", "--help"]).stdout)
+        self.assertNotIn(b"completion", run(["--help"]).stdout)  # hidden: it serves the build
 
 
 class Completions(unittest.TestCase):
