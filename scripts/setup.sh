@@ -21,6 +21,7 @@ PACKAGES=(
   python3-dev python3-pybind11  # the Python module (python/)
   help2man                # the man page, generated from --help
   dpkg-dev lintian        # cpack -G DEB and checking the package
+  zsh                     # checking the generated zsh completion (zsh -n)
 )
 
 missing=()
