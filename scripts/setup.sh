@@ -18,6 +18,8 @@ PACKAGES=(
   python3-torch           # only for the reference benchmark (bench/reference)
   python3-matplotlib      # loss-curve plots in docs/
   python3-pil python3-numpy  # scripts/debian_photos.py (decoding, dedup hashes)
+  libcpp-httplib-dev      # `ctxenc serve` (HTTP server)
+  chromium chromium-driver python3-selenium  # the web page's browser test (tests/browser/)
 )
 
 missing=()

@@ -14,5 +14,6 @@ void setup_eval(CLI::App& app);
 void setup_bench(CLI::App& app);
 void setup_masks(CLI::App& app);
 void setup_export(CLI::App& app);
+void setup_serve(CLI::App& app);
 
 }  // namespace ctxenc::cli

@@ -27,6 +27,7 @@ int main(int argc, char** argv) {
   ctxenc::cli::setup_bench(app);
   ctxenc::cli::setup_masks(app);
   ctxenc::cli::setup_export(app);
+  ctxenc::cli::setup_serve(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
