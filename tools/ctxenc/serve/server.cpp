@@ -146,6 +146,7 @@ void Server::log_line(const std::string& line) {
 void Server::install_routes(httplib::Server& http) {
   http.set_payload_max_length(opt_.max_body_bytes);
   http.set_keep_alive_timeout(5);
+  http.set_keep_alive_max_count(1000);
 
   // Errors the HTTP layer answers itself (413 body, 400 malformed, 404 route)
   // get the same JSON body as the handlers' own.
