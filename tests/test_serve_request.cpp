@@ -101,7 +101,7 @@ TEST(ServeRequest, EachBadRequestGetsItsErrorClass) {
   f = basic_fields(img, mask);
   RequestLimits small;
   small.max_pixels = 1000;
-  expect_error<TooLargeError>(f, "above the limit");
+  expect_error<TooLargeError>(f, "above the limit", small);
   f = basic_fields(img, mask);
   f[0].content = test::slurp(test::source_path("tests/fuzz/corpus/fuzz_image/bomb.png"));  // declares 60000x60000
   expect_error<TooLargeError>(f, "above the limit");
@@ -129,6 +129,17 @@ TEST(ServeRequest, EachBadRequestGetsItsErrorClass) {
   f = basic_fields(img, mask);
   f.erase(f.begin() + 1);
   expect_error<UsageError>(f, "'mask'");
+}
+
+TEST(ServeRequest, EncodingLeavesTheImageAlone) {
+  // Found by the parallel-requests test: the RGB->BGR conversion once wrote into the caller's pixels.
+  const cv::Mat img = test::photo(16, 12), copy = img.clone();
+  const std::string bytes = encode_png(img);
+  EXPECT_EQ(cv::norm(img, copy, cv::NORM_INF), 0);
+  EXPECT_EQ(cv::norm(decode_image_rgb(bytes, "png"), copy, cv::NORM_INF), 0);
+  test::TempDir d;
+  save_image(d / "a.png", img);
+  EXPECT_EQ(cv::norm(img, copy, cv::NORM_INF), 0);
 }
 
 TEST(ServeRequest, SafeModelNames) {

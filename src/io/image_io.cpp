@@ -243,8 +243,11 @@ cv::Mat decode_mask(const std::string& bytes, const std::string& name, int64_t m
 }
 
 std::string encode_png(const cv::Mat& image) {
-  cv::Mat out = image;
+  // A new Mat for the BGR copy: converting into a header that shares the
+  // caller's pixels would swap their channels in place.
+  cv::Mat out;
   if (image.channels() == 3) cv::cvtColor(image, out, cv::COLOR_RGB2BGR);
+  else out = image;
   std::vector<uchar> buf;
   bool ok = false;
   try {
@@ -261,8 +264,9 @@ void save_image(const std::string& path, const cv::Mat& image) {
     throw OutputError("cannot write '" + path + "': unknown image extension (use .png, .jpg, .webp or .bmp)");
   std::string ext = fs::path(path).extension().string();
   std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return std::tolower(c); });
-  cv::Mat out = image;
+  cv::Mat out;  // a new Mat: converting in place would swap the caller's channels
   if (image.channels() == 3) cv::cvtColor(image, out, cv::COLOR_RGB2BGR);
+  else out = image;
   std::vector<uchar> buf;
   std::vector<int> params;
   if (ext == ".jpg" || ext == ".jpeg") params = {cv::IMWRITE_JPEG_QUALITY, 95};

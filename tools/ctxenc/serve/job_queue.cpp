@@ -14,7 +14,8 @@ JobQueue::~JobQueue() { shutdown(); }
 bool JobQueue::try_submit(std::function<void()> job) {
   {
     std::lock_guard<std::mutex> lock(mutex_);
-    if (stopping_ || jobs_.size() >= capacity_) return false;
+    // capacity_ jobs may wait beyond those the workers can start at once.
+    if (stopping_ || jobs_.size() + running_ >= capacity_ + threads_.size()) return false;
     jobs_.push_back(std::move(job));
   }
   ready_.notify_one();

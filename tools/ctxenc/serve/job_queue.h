@@ -21,7 +21,8 @@ class JobQueue {
   JobQueue(const JobQueue&) = delete;
   JobQueue& operator=(const JobQueue&) = delete;
 
-  // False when the queue is full or shutting down (the job is not taken).
+  // False when every worker is busy and `capacity` jobs already wait, or
+  // when shutting down (the job is not taken).
   bool try_submit(std::function<void()> job);
   void shutdown();  // refuses new jobs, runs those queued, joins the workers
 
