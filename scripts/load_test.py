@@ -127,6 +127,8 @@ def run_phase(name, host, port, bodies, total, concurrency, pid):
                 lat.append(dt)
                 if err:
                     errors.append(err)
+                if pid and len(lat) == max(1, total // 100):
+                    rss["warm"] = rss_kb(pid)  # after the first 1 %: caches and pools in place
                 if pid and len(lat) == total // 2:
                     rss["middle"] = rss_kb(pid)
         conn.close()
@@ -151,8 +153,8 @@ def run_phase(name, host, port, bodies, total, concurrency, pid):
           f"p50 {1000 * q(0.5):.0f} ms, p99 {1000 * q(0.99):.0f} ms, max {1000 * lat[-1]:.0f} ms, "
           f"throughput {total / wall:.2f} req/s")
     if pid:
-        print(f"{name}: server RSS start {rss['start'] / 1024:.1f} MB, middle {rss.get('middle', -1) / 1024:.1f} MB, "
-              f"end {rss['end'] / 1024:.1f} MB")
+        print(f"{name}: server RSS start {rss['start'] / 1024:.1f} MB, after 1 % {rss.get('warm', -1) / 1024:.1f} MB, "
+              f"middle {rss.get('middle', -1) / 1024:.1f} MB, end {rss['end'] / 1024:.1f} MB")
     for e in errors[:5]:
         print("  error:", e)
     return len(errors)

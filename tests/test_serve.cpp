@@ -301,9 +301,11 @@ TEST(Serve, RequestPastTheTimeoutAnswers504) {
   opt.timeout_seconds = 1e-6;
   LiveServer s(opt);
   auto c = s.client();
-  const cv::Mat img = test::photo(64, 48);
-  expect_json_error(c.Post("/api/v1/inpaint", form(img, hole(64, 48, {8, 8, 10, 10}), "tiny_full")), 504,
-                    kExitInternal, "--timeout");
+  // A job of seconds, so that it cannot be done before the handler first looks.
+  const cv::Mat img = test::photo(640, 480);
+  expect_json_error(c.Post("/api/v1/inpaint?strategy=full&flip_average=1",
+                           form(img, hole(640, 480, {40, 40, 500, 380}), "tiny_full")),
+                    504, kExitInternal, "--timeout");
 }
 
 TEST(Serve, StopLetsTheInFlightRequestFinish) {
