@@ -169,6 +169,8 @@ def main():
     ap.add_argument("--concurrency", type=int, default=16)
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--timeout", type=float, default=900,
+                    help="the server's --timeout: long, so a deep queue of large photos measures throughput")
     args = ap.parse_args()
 
     server = None
@@ -178,7 +180,7 @@ def main():
     else:
         server = subprocess.Popen([args.cli, "serve", "--models", os.path.join(ROOT, "models"), "--port", "0",
                                    "--workers", str(args.workers), "--threads", str(args.threads),
-                                   "--queue", str(max(16, args.concurrency))],
+                                   "--queue", str(max(16, args.concurrency)), "--timeout", str(args.timeout)],
                                   stderr=subprocess.PIPE, text=True)
         for line in server.stderr:
             m = re.search(r"listening on http://([\d.]+):(\d+)/", line)
