@@ -167,6 +167,18 @@ TEST(ServeJobQueue, RefusesBeyondItsCapacityAndRunsEveryTakenJob) {
     EXPECT_TRUE(q.try_submit([&] { ++done; }));
     EXPECT_EQ(q.waiting(), 2u);
     EXPECT_FALSE(q.try_submit([&] { ++done; }));  // full
+    uint64_t ticket = 0;
+    EXPECT_FALSE(q.cancel(12345));
+    {  // a cancelled job frees its place and never runs
+      JobQueue q2(/*workers=*/0, /*capacity=*/1, /*threads_per_worker=*/1);
+      ASSERT_TRUE(q2.try_submit([&] { done += 100; }, &ticket));
+      EXPECT_FALSE(q2.try_submit([&] { done += 100; }));
+      EXPECT_TRUE(q2.cancel(ticket));
+      EXPECT_FALSE(q2.cancel(ticket));
+      EXPECT_EQ(q2.waiting(), 0u);
+      EXPECT_TRUE(q2.try_submit([] {}, &ticket));
+      EXPECT_TRUE(q2.cancel(ticket));
+    }
     {
       std::lock_guard<std::mutex> lock(m);
       release = true;

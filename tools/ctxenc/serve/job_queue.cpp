@@ -11,15 +11,27 @@ JobQueue::JobQueue(int workers, size_t capacity, int threads_per_worker) : capac
 
 JobQueue::~JobQueue() { shutdown(); }
 
-bool JobQueue::try_submit(std::function<void()> job) {
+bool JobQueue::try_submit(std::function<void()> job, uint64_t* ticket) {
   {
     std::lock_guard<std::mutex> lock(mutex_);
     // capacity_ jobs may wait beyond those the workers can start at once.
     if (stopping_ || jobs_.size() + running_ >= capacity_ + threads_.size()) return false;
-    jobs_.push_back(std::move(job));
+    const uint64_t t = next_ticket_++;
+    jobs_.emplace_back(t, std::move(job));
+    if (ticket) *ticket = t;
   }
   ready_.notify_one();
   return true;
+}
+
+bool JobQueue::cancel(uint64_t ticket) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  for (auto it = jobs_.begin(); it != jobs_.end(); ++it)
+    if (it->first == ticket) {
+      jobs_.erase(it);
+      return true;
+    }
+  return false;
 }
 
 void JobQueue::shutdown() {
@@ -49,7 +61,7 @@ void JobQueue::work(int threads) {
       std::unique_lock<std::mutex> lock(mutex_);
       ready_.wait(lock, [this] { return stopping_ || !jobs_.empty(); });
       if (jobs_.empty()) return;  // stopping, and nothing left to run
-      job = std::move(jobs_.front());
+      job = std::move(jobs_.front().second);
       jobs_.pop_front();
       ++running_;
     }

@@ -4,10 +4,12 @@
 #pragma once
 #include <condition_variable>
 #include <cstddef>
+#include <cstdint>
 #include <deque>
 #include <functional>
 #include <mutex>
 #include <thread>
+#include <utility>
 #include <vector>
 
 namespace ctxenc::serve {
@@ -23,7 +25,11 @@ class JobQueue {
 
   // False when every worker is busy and `capacity` jobs already wait, or
   // when shutting down (the job is not taken).
-  bool try_submit(std::function<void()> job);
+  // On success *ticket (if given) names the job for cancel().
+  bool try_submit(std::function<void()> job, uint64_t* ticket = nullptr);
+  // Removes a job that has not started (a request that timed out), freeing
+  // its place at once. False when it has started, finished or is unknown.
+  bool cancel(uint64_t ticket);
   void shutdown();  // refuses new jobs, runs those queued, joins the workers
 
   size_t waiting() const;  // jobs queued, not yet started
@@ -37,7 +43,8 @@ class JobQueue {
   const size_t capacity_;
   mutable std::mutex mutex_;
   std::condition_variable ready_;
-  std::deque<std::function<void()>> jobs_;
+  std::deque<std::pair<uint64_t, std::function<void()>>> jobs_;  // (ticket, job)
+  uint64_t next_ticket_ = 1;
   size_t running_ = 0;
   bool stopping_ = false;
   std::vector<std::thread> threads_;

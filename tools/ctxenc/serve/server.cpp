@@ -217,6 +217,7 @@ void Server::install_routes(httplib::Server& http) {
       std::shared_ptr<const Inpainter> inpainter = registry_->get(parsed->model, parsed->options.precision);
       auto state = std::make_shared<JobState>();
       std::future<std::string> png = state->png.get_future();
+      uint64_t ticket = 0;
       const bool queued = queue_->try_submit([state, parsed, inpainter] {
         if (state->abandoned) return;
         try {
@@ -228,7 +229,7 @@ void Server::install_routes(httplib::Server& http) {
         } catch (...) {
           state->png.set_exception(std::current_exception());
         }
-      });
+      }, &ticket);
       if (!queued) {
         res.set_header("Retry-After", std::to_string(opt_.retry_after_seconds));
         res.status = 503;
@@ -243,6 +244,7 @@ void Server::install_routes(httplib::Server& http) {
       const auto budget = std::chrono::duration<double>(opt_.timeout_seconds) - (Clock::now() - t0);
       if (png.wait_for(budget) != std::future_status::ready) {
         state->abandoned = true;
+        queue_->cancel(ticket);  // not started: its place in the queue is free at once
         res.status = 504;
         res.set_content(error_json("the request took longer than the limit of " +
                                        std::to_string(static_cast<int>(opt_.timeout_seconds)) + " s (--timeout)",
