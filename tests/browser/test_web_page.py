@@ -72,6 +72,22 @@ def mask_pixels(driver):
         let n = 0; for (let i = 3; i < d.length; i += 4) if (d[i] >= 127) ++n; return n;""")
 
 
+def canvas_sum(driver):
+    """The sum of the image canvas's RGB values (to compare with a file's)."""
+    return driver.execute_script("""
+        const c = document.getElementById('image'), d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+        let s = 0; for (let i = 0; i < d.length; i += 4) s += d[i] + d[i + 1] + d[i + 2]; return s;""")
+
+
+def fill_and_wait(driver, label):
+    before = driver.execute_script("return window.ctxenc.fills")
+    driver.find_element(By.ID, "fill").click()
+    WebDriverWait(driver, 180).until(lambda d: d.execute_script(
+        "return window.ctxenc.fills > arguments[0] || (window.ctxenc.failed && !window.ctxenc.busy)", before))
+    if driver.execute_script("return window.ctxenc.fills") <= before:
+        fail(f"{label} failed: " + driver.find_element(By.ID, "status").text)
+
+
 def paint(driver, a, b):
     """A brush stroke from image point a to b, with real pointer events."""
     canvas = driver.find_element(By.ID, "overlay")
@@ -165,15 +181,25 @@ def main():
         driver.save_screenshot(os.path.join(shots, "web-before.png"))
 
         t0 = time.time()
-        driver.find_element(By.ID, "fill").click()
-        WebDriverWait(driver, 180).until(lambda d: d.execute_script("return document.body.dataset.phase") in ("done", "error"))
-        if driver.execute_script("return document.body.dataset.phase") != "done":
-            fail("Fill failed: " + driver.find_element(By.ID, "status").text)
+        fill_and_wait(driver, "Fill")
         print(f"test_web_page: filled in {time.time() - t0:.1f} s: {driver.find_element(By.ID, 'status').text}")
         driver.save_screenshot(os.path.join(shots, "web-after.png"))
         driver.find_element(By.ID, "download").click()
         first = np.asarray(Image.open(wait_download(downloads, "chambord-small-filled.png")).convert("RGB"))
         check_fill(source, first, a, b, size / 2, "first fill")
+        if canvas_sum(driver) != int(first.astype(np.int64).sum()):
+            fail("the page does not show the downloaded result")
+
+        # Undo the fill (the photo and the stroke come back), then redo it.
+        ActionChains(driver).key_down(Keys.CONTROL).send_keys("z").key_up(Keys.CONTROL).perform()
+        WebDriverWait(driver, 10).until(lambda d: canvas_sum(d) == int(source.astype(np.int64).sum()))
+        if mask_pixels(driver) != painted:
+            fail("undoing the fill did not bring the stroke back")
+        ActionChains(driver).key_down(Keys.CONTROL).send_keys("y").key_up(Keys.CONTROL).perform()
+        WebDriverWait(driver, 10).until(lambda d: canvas_sum(d) == int(first.astype(np.int64).sum()))
+        if mask_pixels(driver) != 0:
+            fail("redoing the fill did not clear the mask")
+        print("test_web_page: Ctrl-Z undid the fill, Ctrl-Y redid it")
 
         driver.find_element(By.ID, "compare").click()
         driver.execute_script("const s = document.getElementById('compare-slider'); s.value = 50; s.oninput();")
@@ -184,14 +210,35 @@ def main():
         os.remove(os.path.join(downloads, "chambord-small-filled.png"))
         c, d = (60.0, 40.0), (140.0, 60.0)
         paint(driver, c, d)
-        driver.find_element(By.ID, "fill").click()
-        WebDriverWait(driver, 180).until(lambda dr: dr.execute_script("return document.body.dataset.phase") in ("done", "error")
-                                         and not dr.execute_script("return window.ctxenc.busy"))
-        if driver.execute_script("return document.body.dataset.phase") != "done":
-            fail("Fill again failed: " + driver.find_element(By.ID, "status").text)
+        fill_and_wait(driver, "Fill again")
         driver.find_element(By.ID, "download").click()
         second = np.asarray(Image.open(wait_download(downloads, "chambord-small-filled.png")).convert("RGB"))
         check_fill(first, second, c, d, size / 2, "fill again on the result")
+
+        # Rectangle (R), eraser (E), clear (Delete), zoom (+, 0) from the keyboard.
+        canvas = driver.find_element(By.ID, "overlay")
+        ActionChains(driver).send_keys_to_element(viewport, "r").perform()
+        scale = driver.execute_script("return window.ctxenc.view.scale")
+        at = lambda x, y: (int(round((x - W / 2) * scale)), int(round((y - H / 2) * scale)))
+        ActionChains(driver).move_to_element_with_offset(canvas, *at(200, 150)).click_and_hold() \
+            .move_to_element_with_offset(canvas, *at(260, 200)).release().perform()
+        rect = mask_pixels(driver)
+        if abs(rect - 60 * 50) > 60 + 50 + 1:
+            fail(f"a 60x50 rectangle painted {rect} mask pixels")
+        ActionChains(driver).send_keys_to_element(viewport, "e").perform()
+        paint(driver, (195.0, 175.0), (265.0, 175.0))
+        erased = mask_pixels(driver)
+        if not 0 < erased < rect - 1000:
+            fail(f"the eraser left {erased} of {rect} mask pixels")
+        ActionChains(driver).send_keys_to_element(viewport, Keys.DELETE).perform()
+        if mask_pixels(driver) != 0:
+            fail("Delete did not clear the mask")
+        ActionChains(driver).send_keys_to_element(viewport, "+").perform()
+        zoomed = driver.execute_script("return window.ctxenc.view.scale")
+        ActionChains(driver).send_keys_to_element(viewport, "0").perform()
+        if not (zoomed > scale and driver.execute_script("return window.ctxenc.view.scale") == scale):
+            fail(f"zoom: + gave {zoomed}, 0 should fit back to {scale}")
+        print(f"test_web_page: rectangle {rect} px, after the eraser {erased} px, Delete cleared, zoom {scale} -> {zoomed} -> fit")
     finally:
         if driver:
             driver.quit()

@@ -16,12 +16,14 @@
     source: null,         // Blob sent as `image`: the opened file, then the last result
     result: null,         // Blob of the last fill (PNG)
     hasBefore: false,     // beforeCanvas holds the image before the last fill
+    before: null,         // Blob of that image
     tool: 'brush',
     size: 40,
     view: { scale: 1, tx: 0, ty: 0 },
     undo: [], redo: [],
     busy: false,
     comparing: false,
+    fills: 0,             // fills done (the browser test waits on it)
   };
   window.ctxenc = state;  // for the browser test and for the curious (read-only use)
 
@@ -65,6 +67,7 @@
     state.source = file;
     state.result = null;
     state.hasBefore = false;
+    state.before = null;
     state.undo = [];
     state.redo = [];
     for (const c of [imageCanvas, beforeCanvas, maskCanvas, overlay]) {
@@ -124,27 +127,36 @@
   window.addEventListener('resize', () => { if (!stage.hidden) fitView(); });
 
   // ---- history --------------------------------------------------------------------------------
-  function snapshot() {
-    return {
-      mask: maskCtx.getImageData(0, 0, maskCanvas.width, maskCanvas.height),
-      image: imageCtx.getImageData(0, 0, imageCanvas.width, imageCanvas.height),
-      before: state.hasBefore ? beforeCtx.getImageData(0, 0, beforeCanvas.width, beforeCanvas.height) : null,
-      source: state.source, result: state.result,
-    };
+  // A step keeps the mask's pixels and the image as the Blob it was decoded from (the opened file or
+  // a fill's PNG), so a fill can be undone without holding a copy of every photo. Masks of large
+  // photos are big (4 bytes a pixel): the history keeps at most HISTORY_BYTES of them.
+  const HISTORY_BYTES = 400 * 1024 * 1024;
+  function historyLimit() {
+    return Math.max(4, Math.min(MAX_HISTORY, Math.floor(HISTORY_BYTES / (4 * maskCanvas.width * maskCanvas.height))));
   }
-  function restore(s) {
+  function snapshot() {
+    return { mask: maskCtx.getImageData(0, 0, maskCanvas.width, maskCanvas.height),
+             source: state.source, result: state.result, before: state.before };
+  }
+  async function drawBlob(ctx, blob) {
+    const bitmap = await createImageBitmap(blob, { imageOrientation: 'from-image' });
+    ctx.clearRect(0, 0, ctx.canvas.width, ctx.canvas.height);
+    ctx.drawImage(bitmap, 0, 0);
+  }
+  async function restore(s) {
     maskCtx.putImageData(s.mask, 0, 0);
-    imageCtx.putImageData(s.image, 0, 0);
-    if (s.before) beforeCtx.putImageData(s.before, 0, 0);
-    state.hasBefore = !!s.before;
+    if (s.source !== state.source) await drawBlob(imageCtx, s.source);
+    if (s.before && s.before !== state.before) await drawBlob(beforeCtx, s.before);
     state.source = s.source;
     state.result = s.result;
+    state.before = s.before;
+    state.hasBefore = !!s.before;
     if (!state.hasBefore) setComparing(false);
     updateButtons();
   }
   function pushUndo() {
     state.undo.push(snapshot());
-    if (state.undo.length > MAX_HISTORY) state.undo.shift();
+    while (state.undo.length > historyLimit()) state.undo.shift();
     state.redo = [];
     updateButtons();
   }
@@ -292,6 +304,7 @@
     form.append('model', $('model').value);
     state.busy = true;
     setPhase('filling');
+    state.failed = false;
     updateButtons();
     const t0 = performance.now();
     let ticker = null;
@@ -313,6 +326,7 @@
       clearInterval(ticker);
       progress(null);
       state.busy = false;
+      state.failed = !ok;
       setPhase(ok ? 'done' : 'error');
       setStatus(message, !ok);
       updateButtons();
@@ -334,10 +348,12 @@
       beforeCtx.clearRect(0, 0, beforeCanvas.width, beforeCanvas.height);
       beforeCtx.drawImage(imageCanvas, 0, 0);
       state.hasBefore = true;
+      state.before = state.source;
       imageCtx.drawImage(bitmap, 0, 0);
       maskCtx.clearRect(0, 0, maskCanvas.width, maskCanvas.height);
       state.result = blob;
       state.source = blob;  // the next Fill builds on this result
+      state.fills += 1;
       const secs = ((performance.now() - t0) / 1000).toFixed(1);
       done(true, `Filled in ${secs} s (${xhr.getResponseHeader('X-Ctxenc-Holes')} hole(s)). ` +
                  'Compare with Before/after, Download, or paint more and Fill again.');
