@@ -99,16 +99,18 @@ TEST(Serve, ModelsHealthAndMetrics) {
   // A request is counted once its answer is written: poll for the count.
   std::string metrics;
   const std::string counted = "ctxenc_http_requests_total{route=\"/api/v1/models\",status=\"200\"} 1";
-  for (int i = 0; i < 100 && metrics.find(counted) == std::string::npos; ++i) {
+  const std::string timed = "ctxenc_http_request_duration_seconds_count{route=\"/healthz\"} 1";
+  auto complete = [&] { return metrics.find(counted) != std::string::npos && metrics.find(timed) != std::string::npos; };
+  for (int i = 0; i < 100 && !complete(); ++i) {
     auto r = c.Get("/metrics");
     ASSERT_TRUE(r);
     EXPECT_EQ(r->status, 200);
     metrics = r->body;
-    if (metrics.find(counted) == std::string::npos) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    if (!complete()) std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
   EXPECT_NE(metrics.find(counted), std::string::npos) << metrics;
   EXPECT_NE(metrics.find("ctxenc_queue_waiting 0"), std::string::npos);
-  EXPECT_NE(metrics.find("ctxenc_http_request_duration_seconds_count{route=\"/healthz\"} 1"), std::string::npos);
+  EXPECT_NE(metrics.find(timed), std::string::npos) << metrics;
   // One log line per request.
   const std::string log = s.stop();
   EXPECT_GE(test::count_lines(log), 3) << log;

@@ -143,7 +143,7 @@ void Server::log_line(const std::string& line) {
   *log_ << line << std::endl;
 }
 
-void Server::install_routes(httplib::Server& http) {
+void Server::install_hooks(httplib::Server& http) {
   http.set_payload_max_length(opt_.max_body_bytes);
   http.set_keep_alive_timeout(5);
   http.set_keep_alive_max_count(1000);
@@ -193,7 +193,10 @@ void Server::install_routes(httplib::Server& http) {
     }
     log_line(line.str());
   });
+}
 
+void Server::install_routes(httplib::Server& http) {
+  install_hooks(http);
   http.Get("/healthz", [this](const httplib::Request&, httplib::Response& res) {
     res.set_content(nlohmann::json{{"status", stopping_ ? "stopping" : "ok"}}.dump(), "application/json");
   });
@@ -205,90 +208,94 @@ void Server::install_routes(httplib::Server& http) {
     res.set_content(registry_->to_json().dump(), "application/json");
   });
 
-  http.Post("/api/v1/inpaint", [this](const httplib::Request& req, httplib::Response& res) {
-    const auto t0 = Clock::now();
-    try {
-      if (stopping_) throw InterruptedError("the server is shutting down");
-      if (!req.is_multipart_form_data() && !req.body.empty())
-        throw UsageError("POST /api/v1/inpaint takes multipart/form-data (fields image, mask, model)");
-      RequestLimits limits;
-      limits.max_pixels = opt_.max_pixels;
-      auto parsed = std::make_shared<InpaintRequest>(parse_inpaint_request(fields_of(req), limits));
-      std::shared_ptr<const Inpainter> inpainter = registry_->get(parsed->model, parsed->options.precision);
-      auto state = std::make_shared<JobState>();
-      std::future<std::string> png = state->png.get_future();
-      uint64_t ticket = 0;
-      const bool queued = queue_->try_submit([state, parsed, inpainter] {
-        if (state->abandoned) return;
-        try {
-          const cv::Mat mask = parsed->mask_spec.kind == MaskSpec::Kind::Center
-                                   ? inpainter->photo_center_hole(parsed->image.cols, parsed->image.rows)
-                                   : parsed->mask;
-          const cv::Mat result = inpainter->inpaint(parsed->image, mask, parsed->options, &state->report);
-          state->png.set_value(encode_png(result));
-        } catch (...) {
-          state->png.set_exception(std::current_exception());
-        }
-      }, &ticket);
-      if (!queued) {
-        res.set_header("Retry-After", std::to_string(opt_.retry_after_seconds));
-        res.status = 503;
-        res.set_content(error_json(stopping_ ? "the server is shutting down"
-                                             : "busy: " + std::to_string(queue_->capacity()) +
-                                                   " requests are already waiting; retry later",
-                                   kExitInternal),
-                        "application/json");
-        set_timing(res, t0);
-        return;
-      }
-      const auto budget = std::chrono::duration<double>(opt_.timeout_seconds) - (Clock::now() - t0);
-      if (png.wait_for(budget) != std::future_status::ready) {
-        state->abandoned = true;
-        queue_->cancel(ticket);  // not started: its place in the queue is free at once
-        res.status = 504;
-        res.set_content(error_json("the request took longer than the limit of " +
-                                       std::to_string(static_cast<int>(opt_.timeout_seconds)) + " s (--timeout)",
-                                   kExitInternal),
-                        "application/json");
-        set_timing(res, t0);
-        return;
-      }
-      const std::string bytes = png.get();  // rethrows the worker's error
-      res.set_header("X-Ctxenc-Holes", std::to_string(state->report.holes));
-      res.set_header("X-Ctxenc-Windows", std::to_string(state->report.windows));
-      if (parsed->mask_resized) res.set_header("X-Ctxenc-Warning", "mask resized (nearest neighbour) to the image size");
-      res.set_content(bytes, "image/png");
-    } catch (const Error& e) {
-      send_error(res, e.what(), e.code());
-    } catch (const std::exception& e) {
-      send_error(res, std::string("internal error: ") + e.what(), kExitInternal);
-    }
-    set_timing(res, t0);
-  });
+  http.Post("/api/v1/inpaint",
+            [this](const httplib::Request& req, httplib::Response& res) { handle_inpaint(req, res); });
+  http.Get(R"(/(.*))", serve_page_file);
+}
 
-  // The web page: embedded files only, by exact name; nothing on disk is read.
-  http.Get(R"(/(.*))", [](const httplib::Request& req, httplib::Response& res) {
-    std::string name = req.matches[1];
-    if (name.empty()) name = "index.html";
-    if (name.rfind("api/", 0) == 0) {
-      res.status = 404;
-      res.set_content(error_json("no route GET " + req.path + " (see docs/api.md)", kExitUsage), "application/json");
+void Server::handle_inpaint(const httplib::Request& req, httplib::Response& res) {
+  const auto t0 = Clock::now();
+  try {
+    if (stopping_) throw InterruptedError("the server is shutting down");
+    if (!req.is_multipart_form_data() && !req.body.empty())
+      throw UsageError("POST /api/v1/inpaint takes multipart/form-data (fields image, mask, model)");
+    RequestLimits limits;
+    limits.max_pixels = opt_.max_pixels;
+    auto parsed = std::make_shared<InpaintRequest>(parse_inpaint_request(fields_of(req), limits));
+    std::shared_ptr<const Inpainter> inpainter = registry_->get(parsed->model, parsed->options.precision);
+    auto state = std::make_shared<JobState>();
+    std::future<std::string> png = state->png.get_future();
+    uint64_t ticket = 0;
+    const bool queued = queue_->try_submit([state, parsed, inpainter] {
+      if (state->abandoned) return;
+      try {
+        const cv::Mat mask = parsed->mask_spec.kind == MaskSpec::Kind::Center
+                                 ? inpainter->photo_center_hole(parsed->image.cols, parsed->image.rows)
+                                 : parsed->mask;
+        const cv::Mat result = inpainter->inpaint(parsed->image, mask, parsed->options, &state->report);
+        state->png.set_value(encode_png(result));
+      } catch (...) {
+        state->png.set_exception(std::current_exception());
+      }
+    }, &ticket);
+    if (!queued) {
+      res.set_header("Retry-After", std::to_string(opt_.retry_after_seconds));
+      res.status = 503;
+      res.set_content(error_json(stopping_ ? "the server is shutting down"
+                                           : "busy: " + std::to_string(queue_->capacity()) +
+                                                 " requests are already waiting; retry later",
+                                 kExitInternal),
+                      "application/json");
+      set_timing(res, t0);
       return;
     }
-    if (name.find("..") != std::string::npos || name.find('\\') != std::string::npos ||
-        name.find('/') != std::string::npos || name.find('\0') != std::string::npos) {
-      send_error(res, "path refused: '" + req.path + "' is not a file of the web page", kExitUsage);
+    const auto budget = std::chrono::duration<double>(opt_.timeout_seconds) - (Clock::now() - t0);
+    if (png.wait_for(budget) != std::future_status::ready) {
+      state->abandoned = true;
+      queue_->cancel(ticket);  // not started: its place in the queue is free at once
+      res.status = 504;
+      res.set_content(error_json("the request took longer than the limit of " +
+                                     std::to_string(static_cast<int>(opt_.timeout_seconds)) + " s (--timeout)",
+                                 kExitInternal),
+                      "application/json");
+      set_timing(res, t0);
       return;
     }
-    const WebAsset* a = find_web_asset(name);
-    if (!a) {
-      res.status = 404;
-      res.set_content(error_json("no file '" + name + "' (see docs/api.md)", kExitUsage), "application/json");
-      return;
-    }
-    res.set_header("Cache-Control", "no-cache");
-    res.set_content(reinterpret_cast<const char*>(a->data), a->size, a->content_type);
-  });
+    const std::string bytes = png.get();  // rethrows the worker's error
+    res.set_header("X-Ctxenc-Holes", std::to_string(state->report.holes));
+    res.set_header("X-Ctxenc-Windows", std::to_string(state->report.windows));
+    if (parsed->mask_resized) res.set_header("X-Ctxenc-Warning", "mask resized (nearest neighbour) to the image size");
+    res.set_content(bytes, "image/png");
+  } catch (const Error& e) {
+    send_error(res, e.what(), e.code());
+  } catch (const std::exception& e) {
+    send_error(res, std::string("internal error: ") + e.what(), kExitInternal);
+  }
+  set_timing(res, t0);
+}
+
+// The web page: embedded files only, by exact name; nothing on disk is read.
+void Server::serve_page_file(const httplib::Request& req, httplib::Response& res) {
+  std::string name = req.matches[1];
+  if (name.empty()) name = "index.html";
+  if (name.rfind("api/", 0) == 0) {
+    res.status = 404;
+    res.set_content(error_json("no route GET " + req.path + " (see docs/api.md)", kExitUsage), "application/json");
+    return;
+  }
+  if (name.find("..") != std::string::npos || name.find('\\') != std::string::npos ||
+      name.find('/') != std::string::npos || name.find('\0') != std::string::npos) {
+    send_error(res, "path refused: '" + req.path + "' is not a file of the web page", kExitUsage);
+    return;
+  }
+  const WebAsset* a = find_web_asset(name);
+  if (!a) {
+    res.status = 404;
+    res.set_content(error_json("no file '" + name + "' (see docs/api.md)", kExitUsage), "application/json");
+    return;
+  }
+  res.set_header("Cache-Control", "no-cache");
+  res.set_content(reinterpret_cast<const char*>(a->data), a->size, a->content_type);
 }
 
 }  // namespace ctxenc::serve

@@ -17,6 +17,8 @@
 
 namespace httplib {
 class Server;
+struct Request;
+struct Response;
 }
 
 namespace ctxenc::serve {
@@ -63,7 +65,9 @@ class Server {
   const ModelRegistry& registry() const { return *registry_; }
 
  private:
-  struct Routes;
+  void install_hooks(httplib::Server& http);  // limits, JSON errors, the log line and metrics
+  void handle_inpaint(const httplib::Request& req, httplib::Response& res);
+  static void serve_page_file(const httplib::Request& req, httplib::Response& res);
   void log_line(const std::string& line);
 
   ServeOptions opt_;
