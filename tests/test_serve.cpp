@@ -335,6 +335,31 @@ TEST(Serve, StopLetsTheInFlightRequestFinish) {
   s.reset();
 }
 
+// The real binary, stopped by `signal` after `seconds`: its exit code and stderr.
+test::CliRun serve_for(const std::string& args, const char* signal, int seconds) {
+  test::TempDir t;
+  const std::string cmd = "timeout --preserve-status -s " + std::string(signal) + " " + std::to_string(seconds) +
+                          " " + CTXENC_CLI_PATH + " serve " + args + " >" + (t / "out") + " 2>" + (t / "err");
+  const int status = std::system(cmd.c_str());
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, test::slurp(t / "out"), test::slurp(t / "err")};
+}
+
+TEST(Serve, CommandWarnsOffLoopbackAndStopsOnSignals) {
+  test::TempDir d;
+  test::write_tiny_model(d, OutputRegion::Full);
+  const test::CliRun any = serve_for("--host 0.0.0.0 --port 0 --models " + d.path.string(), "TERM", 5);
+  EXPECT_EQ(any.code, 0) << any.err;
+  EXPECT_NE(any.err.find("warning: listening on 0.0.0.0, not loopback"), std::string::npos) << any.err;
+  EXPECT_NE(any.err.find("1 model(s)"), std::string::npos) << any.err;
+  EXPECT_NE(any.err.find("SIGTERM: stopping"), std::string::npos) << any.err;
+  EXPECT_NE(any.err.find("ctxenc serve: stopped"), std::string::npos) << any.err;
+  const test::CliRun loopback = serve_for("--port 0 --models " + d.path.string(), "INT", 4);
+  EXPECT_EQ(loopback.code, 0) << loopback.err;
+  EXPECT_EQ(loopback.err.find("warning"), std::string::npos) << loopback.err;
+  EXPECT_NE(loopback.err.find("listening on http://127.0.0.1:"), std::string::npos) << loopback.err;
+  EXPECT_NE(loopback.err.find("SIGINT: stopping"), std::string::npos) << loopback.err;
+}
+
 TEST(Serve, RefusesBadOptionsAtStart) {
   test::TempDir d;
   ServeOptions opt;
