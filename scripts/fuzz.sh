@@ -16,7 +16,7 @@ while [ $# -gt 0 ]; do
     *) harnesses+=("$1"); shift ;;
   esac
 done
-[ ${#harnesses[@]} -gt 0 ] || harnesses=(fuzz_image fuzz_mask fuzz_model_file fuzz_json_config fuzz_pickle)
+[ ${#harnesses[@]} -gt 0 ] || harnesses=(fuzz_image fuzz_mask fuzz_model_file fuzz_json_config fuzz_pickle fuzz_serve_request)
 scripts/setup.sh
 here="$(pwd)"
 export CXX=clang++-14

@@ -22,6 +22,8 @@ PACKAGES=(
   help2man                # the man page, generated from --help
   dpkg-dev lintian        # cpack -G DEB and checking the package
   zsh                     # checking the generated zsh completion (zsh -n)
+  libcpp-httplib-dev      # `ctxenc serve` (HTTP server)
+  chromium chromium-driver python3-selenium  # the web page's browser test (tests/browser/)
 )
 
 missing=()

@@ -62,6 +62,16 @@ cv::Mat load_image_rgb(const std::string& path, int64_t max_pixels = kDefaultMax
 // Decodes a mask: any image, converted to grey; >= 127 is hole (255), else 0.
 cv::Mat load_mask(const std::string& path, int64_t max_pixels = kDefaultMaxPixels);
 
+// The same for an image held in memory (an upload); `name` names it in messages.
+ImageInfo probe_image_bytes(const std::string& bytes, const std::string& name, int64_t max_pixels);
+cv::Mat decode_image_rgb(const std::string& bytes, const std::string& name, int64_t max_pixels = kDefaultMaxPixels);
+// A mask in memory: >= 127 is hole, as load_mask; but an image with an alpha
+// channel that is not fully opaque (what a canvas exports) is a hole where
+// alpha >= 127, whatever its colour.
+cv::Mat decode_mask(const std::string& bytes, const std::string& name, int64_t max_pixels = kDefaultMaxPixels);
+// PNG bytes of a CV_8UC3 RGB or CV_8UC1 image; throws OutputError if it cannot.
+std::string encode_png(const cv::Mat& image);
+
 // Encodes by extension (has_image_extension) and writes atomically.
 // Accepts CV_8UC3 RGB or CV_8UC1.
 void save_image(const std::string& path, const cv::Mat& image);

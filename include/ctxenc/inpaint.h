@@ -72,6 +72,12 @@ class Inpainter {
 
   // image: CV_8UC3 RGB; mask: CV_8UC1 same size, non-zero = hole.
   cv::Mat inpaint(const cv::Mat& image, const cv::Mat& mask, InpaintReport* report = nullptr) const;
+  // The same with this call's options (strategy, blend, context, center_fit,
+  // flip_average), so one loaded model serves callers that each choose their
+  // own (a server). precision must be the constructor's (UsageError if not);
+  // threads is ignored (set_threads). Safe to call from several threads at once.
+  cv::Mat inpaint(const cv::Mat& image, const cv::Mat& mask, const InpaintOptions& options,
+                  InpaintReport* report = nullptr) const;
 
   // The hole this model fills at the centre of a photo of this size
   // (`--mask center`): its own central square scaled to the photo's sides

@@ -40,9 +40,9 @@ void InpaintOptions::validate() const {
 
 struct Inpainter::Impl {
   Impl(const std::string& model_path, const InpaintOptions& o)
-      : opt(o), model(load_generator(model_path)), net(*model.generator, o.precision), holes(model.config) {}
+      : defaults(o), model(load_generator(model_path)), net(*model.generator, o.precision), holes(model.config) {}
 
-  InpaintOptions opt;
+  InpaintOptions defaults;  // the constructor's options (precision and threads are fixed there)
   LoadedGenerator model;
   InferenceGenerator net;  // BN folded, pre-cast weights
   HoleMapping holes;       // how the model's windows meet the photo's holes
@@ -52,27 +52,29 @@ struct Inpainter::Impl {
   // HoleMapping::window_hole of it). Returns the composited prediction,
   // CV_32FC3 in [0, 255], at the patch's size. For pre-filled models,
   // keep_fill uses the patch's own hole content (e.g. a coarse fill) as the pre-fill.
-  cv::Mat predict(const cv::Mat& patch, const cv::Mat& hole_patch, bool keep_fill = false) const;
+  cv::Mat predict(const InpaintOptions& opt, const cv::Mat& patch, const cv::Mat& hole_patch, bool keep_fill = false) const;
 
   // One window `rect` (image coordinates, may pass the border) around a hole;
   // pastes the prediction into the still-unfilled pixels of `cell`.
-  void fill_window(cv::Mat& work, cv::Mat& remaining, const cv::Rect& rect, const cv::Rect& cell) const;
+  void fill_window(const InpaintOptions& opt, cv::Mat& work, cv::Mat& remaining, const cv::Rect& rect,
+                   const cv::Rect& cell) const;
 
   // Native-resolution, half-overlapping tiles over bb. Every tile sees the
   // same context (`work` as it is, whose hole already holds a smooth or coarse
   // fill that pre-filled models refine) and predicts its cell; predictions are
   // blended with a Hann window, so no tile seams show. Returns tiles run.
-  int fill_tiles(cv::Mat& work, cv::Mat& remaining, const cv::Rect& bb) const;
+  int fill_tiles(const InpaintOptions& opt, cv::Mat& work, cv::Mat& remaining, const cv::Rect& bb) const;
 
   // The photo with its holes provisionally filled: push-pull, and Telea in the
   // fringe band that the model's windows show as context (fringe_band).
-  cv::Mat provisional_fill(const cv::Mat& image, const cv::Mat& hole, const HoleRegions& regions) const;
+  cv::Mat provisional_fill(const InpaintOptions& opt, const cv::Mat& image, const cv::Mat& hole,
+                           const HoleRegions& regions) const;
   // The resize strategy: the whole photo squeezed to the model size once; what
   // that fills is taken, the crop path fills the rest. Returns windows run (1).
-  int fill_resized(cv::Mat& work, cv::Mat& remaining) const;
+  int fill_resized(const InpaintOptions& opt, cv::Mat& work, cv::Mat& remaining) const;
   // One hole region with bounding box bb: one window, or coarse-to-fine, or
   // tiles (full strategy). Returns windows run.
-  int fill_region(cv::Mat& work, cv::Mat& remaining, const cv::Rect& bb) const;
+  int fill_region(const InpaintOptions& opt, cv::Mat& work, cv::Mat& remaining, const cv::Rect& bb) const;
 };
 
 Inpainter::Inpainter(const std::string& model_path, const InpaintOptions& opt) {
@@ -89,7 +91,7 @@ cv::Mat Inpainter::photo_center_hole(int width, int height) const {
   return impl_->holes.photo_center_hole(width, height);
 }
 
-cv::Mat Inpainter::Impl::predict(const cv::Mat& patch, const cv::Mat& hole_patch, bool keep_fill) const {
+cv::Mat Inpainter::Impl::predict(const InpaintOptions& opt, const cv::Mat& patch, const cv::Mat& hole_patch, bool keep_fill) const {
   const int S = holes.side();
   torch::NoGradGuard no_grad;
   cv::Mat small = patch;
@@ -116,9 +118,9 @@ cv::Mat Inpainter::Impl::predict(const cv::Mat& patch, const cv::Mat& hole_patch
   return pred_full;
 }
 
-void Inpainter::Impl::fill_window(cv::Mat& work, cv::Mat& remaining, const cv::Rect& rect,
+void Inpainter::Impl::fill_window(const InpaintOptions& opt, cv::Mat& work, cv::Mat& remaining, const cv::Rect& rect,
                                   const cv::Rect& cell_in) const {
-  const cv::Mat pred = predict(crop_padded(work, rect), crop_padded(remaining, rect));
+  const cv::Mat pred = predict(opt, crop_padded(work, rect), crop_padded(remaining, rect));
   const cv::Rect cell = cell_in & rect & cv::Rect(0, 0, work.cols, work.rows);
   for (int y = cell.y; y < cell.y + cell.height; ++y) {
     uchar* m = remaining.ptr<uchar>(y);
@@ -133,7 +135,7 @@ void Inpainter::Impl::fill_window(cv::Mat& work, cv::Mat& remaining, const cv::R
   }
 }
 
-int Inpainter::Impl::fill_tiles(cv::Mat& work, cv::Mat& remaining, const cv::Rect& bb) const {
+int Inpainter::Impl::fill_tiles(const InpaintOptions& opt, cv::Mat& work, cv::Mat& remaining, const cv::Rect& bb) const {
   const int S = holes.side(), c = holes.tile_cell(opt);
   const int stride = std::max(1, c / 2);
   // Hann weights over a cell: largest in its middle, small but non-zero at its edges.
@@ -153,7 +155,7 @@ int Inpainter::Impl::fill_tiles(cv::Mat& work, cv::Mat& remaining, const cv::Rec
       const cv::Rect rect(x0 + c / 2 - S / 2, y0 + c / 2 - S / 2, S, S);
       cv::Mat hole_patch = crop_padded(remaining, rect), in_cell = cv::Mat::zeros(hole_patch.size(), CV_8UC1);
       in_cell(cv::Rect(cell.tl() - rect.tl(), cell.size())).setTo(255);
-      const cv::Mat pred = predict(crop_padded(context, rect), hole_patch & in_cell, /*keep_fill=*/true);
+      const cv::Mat pred = predict(opt, crop_padded(context, rect), hole_patch & in_cell, /*keep_fill=*/true);
       ++tiles;
       for (int y = on_bb.y; y < on_bb.y + on_bb.height; ++y)
         for (int x = on_bb.x; x < on_bb.x + on_bb.width; ++x) {
@@ -173,7 +175,7 @@ int Inpainter::Impl::fill_tiles(cv::Mat& work, cv::Mat& remaining, const cv::Rec
   return tiles;
 }
 
-cv::Mat Inpainter::Impl::provisional_fill(const cv::Mat& image, const cv::Mat& hole,
+cv::Mat Inpainter::Impl::provisional_fill(const InpaintOptions& opt, const cv::Mat& image, const cv::Mat& hole,
                                           const HoleRegions& regions) const {
   cv::Mat work = push_pull_fill(image, hole);
   int extent = 0;
@@ -182,13 +184,13 @@ cv::Mat Inpainter::Impl::provisional_fill(const cv::Mat& image, const cv::Mat& h
   return work;
 }
 
-int Inpainter::Impl::fill_resized(cv::Mat& work, cv::Mat& remaining) const {
+int Inpainter::Impl::fill_resized(const InpaintOptions& opt, cv::Mat& work, cv::Mat& remaining) const {
   const int S = holes.side();
   cv::Mat small, small_hole;
   cv::resize(work, small, cv::Size(S, S), 0, 0, cv::INTER_AREA);
   cv::resize(remaining, small_hole, cv::Size(S, S), 0, 0, cv::INTER_AREA);
   cv::Mat small_remaining = small_hole > 0;
-  fill_window(small, small_remaining, cv::Rect(0, 0, S, S), cv::Rect(0, 0, S, S));
+  fill_window(opt, small, small_remaining, cv::Rect(0, 0, S, S), cv::Rect(0, 0, S, S));
   cv::Mat big;
   cv::resize(small, big, work.size(), 0, 0, cv::INTER_CUBIC);
   cv::Mat filled_small = (small_hole > 0) & (small_remaining == 0), filled_big;
@@ -199,20 +201,20 @@ int Inpainter::Impl::fill_resized(cv::Mat& work, cv::Mat& remaining) const {
   return 1;
 }
 
-int Inpainter::Impl::fill_region(cv::Mat& work, cv::Mat& remaining, const cv::Rect& bb) const {
+int Inpainter::Impl::fill_region(const InpaintOptions& opt, cv::Mat& work, cv::Mat& remaining, const cv::Rect& bb) const {
   if (cv::countNonZero(remaining(bb)) == 0) return 0;
-  if (opt.strategy == InpaintStrategy::Full) return fill_tiles(work, remaining, bb);  // native resolution
+  if (opt.strategy == InpaintStrategy::Full) return fill_tiles(opt, work, remaining, bb);  // native resolution
   const cv::Rect win = holes.window_for_hole(bb, work.size(), opt);
   if (!holes.refines_in_tiles(win)) {
-    fill_window(work, remaining, win, bb);
+    fill_window(opt, work, remaining, win, bb);
     return 1;
   }
   // Coarse-to-fine: a window shrunk by more than 2x loses detail. Fill the
   // hole at that reduced resolution first, then redo it at native resolution
   // in overlapping tiles that refine the coarse fill.
   cv::Mat coarse_remaining = remaining.clone();  // the tiles still see the coarse fill as hole
-  fill_window(work, coarse_remaining, win, bb);
-  return 1 + fill_tiles(work, remaining, bb);
+  fill_window(opt, work, coarse_remaining, win, bb);
+  return 1 + fill_tiles(opt, work, remaining, bb);
 }
 
 std::vector<float> Inpainter::generator_forward(const std::vector<float>& input, int batch) const {
@@ -228,6 +230,15 @@ std::vector<float> Inpainter::generator_forward(const std::vector<float>& input,
 }
 
 cv::Mat Inpainter::inpaint(const cv::Mat& image, const cv::Mat& mask, InpaintReport* report) const {
+  return inpaint(image, mask, impl_->defaults, report);
+}
+
+cv::Mat Inpainter::inpaint(const cv::Mat& image, const cv::Mat& mask, const InpaintOptions& opt,
+                           InpaintReport* report) const {
+  opt.validate();
+  if (opt.precision != impl_->defaults.precision)
+    throw UsageError(std::string("this model was loaded for precision ") + to_string(impl_->defaults.precision) +
+                     ", not " + to_string(opt.precision));
   if (image.empty() || image.type() != CV_8UC3) throw InputError("inpaint expects an 8-bit RGB image");
   if (image.cols < 8 || image.rows < 8)
     throw InputError("image is " + std::to_string(image.cols) + "x" + std::to_string(image.rows) +
@@ -241,10 +252,10 @@ cv::Mat Inpainter::inpaint(const cv::Mat& image, const cv::Mat& mask, InpaintRep
   if (rep.hole_ratio > 0.0) {
     const HoleRegions regions = find_hole_regions(hole);
     rep.holes = static_cast<int>(regions.boxes.size());
-    cv::Mat work = impl_->provisional_fill(image, hole, regions), remaining = hole.clone();
-    if (impl_->opt.strategy == InpaintStrategy::Resize) rep.windows += impl_->fill_resized(work, remaining);
-    for (const cv::Rect& bb : regions.boxes) rep.windows += impl_->fill_region(work, remaining, bb);
-    blend_holes(impl_->opt.blend, image, work, hole, regions).copyTo(out, hole);  // known pixels stay the input's
+    cv::Mat work = impl_->provisional_fill(opt, image, hole, regions), remaining = hole.clone();
+    if (opt.strategy == InpaintStrategy::Resize) rep.windows += impl_->fill_resized(opt, work, remaining);
+    for (const cv::Rect& bb : regions.boxes) rep.windows += impl_->fill_region(opt, work, remaining, bb);
+    blend_holes(opt.blend, image, work, hole, regions).copyTo(out, hole);  // known pixels stay the input's
   }
   if (report) *report = rep;
   return out;

@@ -7,6 +7,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <sstream>
 #include <vector>
 
 #include <opencv2/imgcodecs.hpp>
@@ -31,7 +32,7 @@ void check_readable(const std::string& path) {
 }
 
 // JPEG: walk the marker segments up to the first SOFn frame header.
-bool probe_jpeg(std::ifstream& in, ImageInfo& info) {
+bool probe_jpeg(std::istream& in, ImageInfo& info) {
   in.seekg(2);
   unsigned char seg[9];
   while (in.read(reinterpret_cast<char*>(seg), 4)) {
@@ -100,10 +101,8 @@ std::string ImageFolderIndex::find(const std::string& rel) const {
   return "";
 }
 
-ImageInfo probe_image(const std::string& path) {
-  check_readable(path);
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw InputError("cannot open '" + path + "': " + std::strerror(errno));
+// The header of an image read from `in`; `path` names it in messages.
+static ImageInfo probe_stream(std::istream& in, const std::string& path) {
   unsigned char h[32] = {0};
   in.read(reinterpret_cast<char*>(h), sizeof(h));
   const auto got = in.gcount();
@@ -143,11 +142,29 @@ ImageInfo probe_image(const std::string& path) {
   return info;
 }
 
-ImageInfo probe_image(const std::string& path, int64_t max_pixels) {
-  const ImageInfo info = probe_image(path);
+ImageInfo probe_image(const std::string& path) {
+  check_readable(path);
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw InputError("cannot open '" + path + "': " + std::strerror(errno));
+  return probe_stream(in, path);
+}
+
+static void check_pixels(const ImageInfo& info, const std::string& path, int64_t max_pixels) {
   if (int64_t(info.width) * info.height > max_pixels)
     throw TooLargeError("'" + path + "' is " + std::to_string(info.width) + "x" + std::to_string(info.height) +
                         ", above the limit of " + std::to_string(max_pixels) + " pixels (max_pixels)");
+}
+
+ImageInfo probe_image(const std::string& path, int64_t max_pixels) {
+  const ImageInfo info = probe_image(path);
+  check_pixels(info, path, max_pixels);
+  return info;
+}
+
+ImageInfo probe_image_bytes(const std::string& bytes, const std::string& name, int64_t max_pixels) {
+  std::istringstream in(bytes);
+  const ImageInfo info = probe_stream(in, name);
+  check_pixels(info, name, max_pixels);
   return info;
 }
 
@@ -179,13 +196,77 @@ cv::Mat load_mask(const std::string& path, int64_t max_pixels) {
   return mask;
 }
 
+// As decode_checked, from bytes in memory.
+static cv::Mat decode_bytes_checked(const std::string& bytes, const std::string& name, int flags, int64_t max_pixels) {
+  const ImageInfo info = probe_image_bytes(bytes, name, max_pixels);
+  const cv::Mat buf(1, static_cast<int>(bytes.size()), CV_8UC1, const_cast<char*>(bytes.data()));
+  cv::Mat m;
+  try {
+    m = cv::imdecode(buf, flags);
+  } catch (const cv::Exception& e) {
+    throw InputError("cannot decode '" + name + "': " + e.err);
+  }
+  if (m.empty()) throw InputError("cannot decode '" + name + "' (corrupt or unsupported " + info.format + ")");
+  if (int64_t(m.cols) * m.rows > max_pixels)
+    throw TooLargeError("'" + name + "' is above the limit of " + std::to_string(max_pixels) + " pixels");
+  return m;
+}
+
+cv::Mat decode_image_rgb(const std::string& bytes, const std::string& name, int64_t max_pixels) {
+  cv::Mat bgr = decode_bytes_checked(bytes, name, cv::IMREAD_COLOR, max_pixels);
+  cv::Mat rgb;
+  cv::cvtColor(bgr, rgb, cv::COLOR_BGR2RGB);
+  return rgb;
+}
+
+cv::Mat decode_mask(const std::string& bytes, const std::string& name, int64_t max_pixels) {
+  const cv::Mat any = decode_bytes_checked(bytes, name, cv::IMREAD_UNCHANGED, max_pixels);
+  cv::Mat grey;
+  if (any.channels() == 4) {
+    cv::Mat alpha;
+    cv::extractChannel(any, alpha, 3);
+    if (alpha.depth() != CV_8U) alpha.convertTo(alpha, CV_8U, 1.0 / 257.0);
+    double lo = 0;
+    cv::minMaxLoc(alpha, &lo);
+    if (lo < 255) {  // transparency: the alpha channel marks the hole (a canvas export)
+      cv::Mat mask;
+      cv::threshold(alpha, mask, 126, 255, cv::THRESH_BINARY);
+      return mask;
+    }
+  }
+  if (any.channels() == 1) grey = any;
+  else cv::cvtColor(any, grey, any.channels() == 4 ? cv::COLOR_BGRA2GRAY : cv::COLOR_BGR2GRAY);
+  if (grey.depth() != CV_8U) grey.convertTo(grey, CV_8U, 1.0 / 257.0);
+  cv::Mat mask;
+  cv::threshold(grey, mask, 126, 255, cv::THRESH_BINARY);  // >= 127 is hole
+  return mask;
+}
+
+std::string encode_png(const cv::Mat& image) {
+  // A new Mat for the BGR copy: converting into a header that shares the
+  // caller's pixels would swap their channels in place.
+  cv::Mat out;
+  if (image.channels() == 3) cv::cvtColor(image, out, cv::COLOR_RGB2BGR);
+  else out = image;
+  std::vector<uchar> buf;
+  bool ok = false;
+  try {
+    ok = cv::imencode(".png", out, buf);
+  } catch (const cv::Exception& e) {
+    throw OutputError(std::string("cannot encode PNG: ") + e.err);
+  }
+  if (!ok) throw OutputError("cannot encode PNG");
+  return std::string(buf.begin(), buf.end());
+}
+
 void save_image(const std::string& path, const cv::Mat& image) {
   if (!has_image_extension(path))
     throw OutputError("cannot write '" + path + "': unknown image extension (use .png, .jpg, .webp or .bmp)");
   std::string ext = fs::path(path).extension().string();
   std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return std::tolower(c); });
-  cv::Mat out = image;
+  cv::Mat out;  // a new Mat: converting in place would swap the caller's channels
   if (image.channels() == 3) cv::cvtColor(image, out, cv::COLOR_RGB2BGR);
+  else out = image;
   std::vector<uchar> buf;
   std::vector<int> params;
   if (ext == ".jpg" || ext == ".jpeg") params = {cv::IMWRITE_JPEG_QUALITY, 95};

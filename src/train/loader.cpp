@@ -225,9 +225,12 @@ size_t TrainLoader::Impl::file_at(int64_t epoch, size_t pos) {
     std::mt19937_64 rng(mix_seed(seed_, static_cast<uint64_t>(epoch), 3));
     for (size_t i = perm.size(); i > 1; --i) std::swap(perm[i - 1], perm[rng() % i]);  // Fisher-Yates
     it = perms_.emplace(epoch, std::move(perm)).first;
-    while (perms_.size() > 4) perms_.erase(perms_.begin());
   }
-  return it->second[pos];
+  const size_t file = it->second[pos];
+  // Keep the four latest epochs. Read first: a late worker's old epoch is the
+  // smallest key, and trimming would erase the entry `it` points at.
+  while (perms_.size() > 4) perms_.erase(perms_.begin());
+  return file;
 }
 
 cv::Mat TrainLoader::Impl::image_for(int64_t g) {

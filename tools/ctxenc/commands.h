@@ -22,5 +22,6 @@ void setup_import(CLI::App& app);
 void setup_completion(CLI::App& app);
 // "Exit codes: 0 ok, 1 ...": --help's footer, from ctxenc::kExitCodes.
 std::string exit_codes_text();
+void setup_serve(CLI::App& app);
 
 }  // namespace ctxenc::cli

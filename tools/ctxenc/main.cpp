@@ -36,6 +36,7 @@ int main(int argc, char** argv) {
   ctxenc::cli::setup_masks(app);
   ctxenc::cli::setup_export(app);
   ctxenc::cli::setup_import(app);
+  ctxenc::cli::setup_serve(app);
   ctxenc::cli::setup_completion(app);  // last: it describes the others
   try {
     app.parse(argc, argv);
