@@ -13,7 +13,7 @@ cpack -G DEB --config "$build/CPackConfig.cmake" -B "$tmp" >"$tmp/cpack.log" 2>&
 deb="$(ls "$tmp"/ctxenc_*_amd64.deb)"
 dev="$(ls "$tmp"/libctxenc-dev_*_amd64.deb)"
 depends="$(dpkg-deb --field "$deb" Depends)"
-for d in libtorch1.13 libopencv-core406 libopencv-imgcodecs406 libopencv-photo406 libgomp1 zlib1g python3-numpy 'python3 (>= 3'; do
+for d in libtorch1.13 libopencv-core406 libopencv-imgcodecs406 libopencv-photo406 libcpp-httplib0.11 libgomp1 zlib1g python3-numpy 'python3 (>= 3'; do
   [[ "$depends" == *"$d"* ]] || fail "ctxenc does not depend on $d: $depends"
 done
 dev_depends="$(dpkg-deb --field "$dev" Depends)"
