@@ -12,13 +12,14 @@
 #include "io/torch_archive.h"
 
 namespace ctxenc {
-namespace {
 
 std::string shape_str(at::IntArrayRef s) {
   std::string r = "[";
   for (size_t i = 0; i < s.size(); ++i) r += (i ? ", " : "") + std::to_string(s[i]);
   return r + "]";
 }
+
+namespace {
 
 // Every named parameter and buffer of a module, with a flag for buffers.
 std::vector<std::tuple<std::string, torch::Tensor, bool>> named_tensors(const torch::nn::Module& m) {

@@ -16,6 +16,9 @@
 
 namespace ctxenc {
 
+// "[64, 3, 4, 4]": a tensor shape for error messages.
+std::string shape_str(at::IntArrayRef s);
+
 // Module parameters and buffers <-> bytes. `store` is the dtype of floating
 // tensors on disk (kFloat32, or kBFloat16 for half-size model files).
 std::string module_to_bytes(const torch::nn::Module& m, torch::Dtype store = torch::kFloat32);

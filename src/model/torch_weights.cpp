@@ -24,12 +24,6 @@
 namespace ctxenc {
 namespace {
 
-std::string shape_str(at::IntArrayRef s) {
-  std::string r = "[";
-  for (size_t i = 0; i < s.size(); ++i) r += (i ? ", " : "") + std::to_string(s[i]);
-  return r + "]";
-}
-
 torch::Dtype dtype_of(const std::string& name) {
   static const std::map<std::string, torch::Dtype> m = {
       {"float32", torch::kFloat32}, {"float64", torch::kFloat64}, {"float16", torch::kFloat16},
