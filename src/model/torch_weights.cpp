@@ -244,14 +244,14 @@ void import_torch_state_dict(const std::string& pt, const std::string& out, cons
     extra["layout"] = "netG";
   } else if (opt.layout == "ctxenc") {
     if (opt.config_from.empty() == opt.config_json.empty())
-      throw UsageError("--layout ctxenc needs the architecture: --config-from MODEL or --model-config JSON");
+      throw UsageError("layout \"ctxenc\" needs the architecture: exactly one of config_from (a model file) or config_json");
     if (!opt.config_from.empty()) {
       LoadedGenerator like = load_generator(opt.config_from);
       cfg = like.config;
       if (like.header.contains("train")) extra["train"] = like.header["train"];
     } else {
-      cfg = config_from_json<ModelConfig>(parse_json(opt.config_json, kExitUsage, "--model-config"), kExitUsage,
-                                          "--model-config");
+      cfg = config_from_json<ModelConfig>(parse_json(opt.config_json, kExitUsage, "config_json"), kExitUsage,
+                                          "config_json");
       cfg.validate();
     }
     named = std::move(sd);

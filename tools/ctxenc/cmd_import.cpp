@@ -32,6 +32,8 @@ void setup_import(CLI::App& app) {
   sub->add_option("--model-config", opt->torch.config_json,
                   "--layout ctxenc: the architecture as JSON, e.g. '{\"image_size\": 64, \"bottleneck\": \"channelwise\"}'");
   sub->callback([opt] {
+    if (opt->torch.layout == "ctxenc" && opt->torch.config_from.empty() == opt->torch.config_json.empty())
+      throw UsageError("--layout ctxenc needs the architecture: --config-from MODEL or --model-config JSON");
     import_torch_state_dict(opt->input, opt->out, opt->torch);
     const nlohmann::json j = describe_model_file(opt->out);
     std::cout << "wrote " << opt->out << " (" << std::filesystem::file_size(opt->out) / 1024 << " KiB, "
