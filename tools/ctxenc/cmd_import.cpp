@@ -5,6 +5,7 @@
 #include <memory>
 
 #include "commands.h"
+#include "ctxenc/errors.h"
 #include "ctxenc/model_info.h"
 
 namespace ctxenc::cli {
