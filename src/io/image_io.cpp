@@ -168,18 +168,33 @@ ImageInfo probe_image_bytes(const std::string& bytes, const std::string& name, i
   return info;
 }
 
-static cv::Mat decode_checked(const std::string& path, int flags, int64_t max_pixels) {
-  const ImageInfo info = probe_image(path, max_pixels);
+// Runs an OpenCV decoder on an image whose header passed the pixel limit: its
+// exceptions and empty results become InputError, a decoded size past the
+// limit TooLargeError. Shared by files (imread) and uploads (imdecode).
+template <class Decode>
+static cv::Mat decode_guarded(const std::string& name, const ImageInfo& info, int64_t max_pixels, Decode decode) {
   cv::Mat m;
   try {
-    m = cv::imread(path, flags);
+    m = decode();
   } catch (const cv::Exception& e) {
-    throw InputError("cannot decode '" + path + "': " + e.err);
+    throw InputError("cannot decode '" + name + "': " + e.err);
   }
-  if (m.empty()) throw InputError("cannot decode '" + path + "' (corrupt or unsupported " + info.format + ")");
+  if (m.empty()) throw InputError("cannot decode '" + name + "' (corrupt or unsupported " + info.format + ")");
   if (int64_t(m.cols) * m.rows > max_pixels)
-    throw TooLargeError("'" + path + "' is above the limit of " + std::to_string(max_pixels) + " pixels");
+    throw TooLargeError("'" + name + "' is above the limit of " + std::to_string(max_pixels) + " pixels");
   return m;
+}
+
+// Grey [H, W] -> mask, 255 = hole: pixels >= 127 are holes (as OpenCV).
+static cv::Mat threshold_hole(const cv::Mat& grey) {
+  cv::Mat mask;
+  cv::threshold(grey, mask, 126, 255, cv::THRESH_BINARY);
+  return mask;
+}
+
+static cv::Mat decode_checked(const std::string& path, int flags, int64_t max_pixels) {
+  const ImageInfo info = probe_image(path, max_pixels);
+  return decode_guarded(path, info, max_pixels, [&] { return cv::imread(path, flags); });
 }
 
 cv::Mat load_image_rgb(const std::string& path, int64_t max_pixels) {
@@ -190,26 +205,14 @@ cv::Mat load_image_rgb(const std::string& path, int64_t max_pixels) {
 }
 
 cv::Mat load_mask(const std::string& path, int64_t max_pixels) {
-  cv::Mat grey = decode_checked(path, cv::IMREAD_GRAYSCALE, max_pixels);
-  cv::Mat mask;
-  cv::threshold(grey, mask, 126, 255, cv::THRESH_BINARY);  // >= 127 is hole
-  return mask;
+  return threshold_hole(decode_checked(path, cv::IMREAD_GRAYSCALE, max_pixels));
 }
 
 // As decode_checked, from bytes in memory.
 static cv::Mat decode_bytes_checked(const std::string& bytes, const std::string& name, int flags, int64_t max_pixels) {
   const ImageInfo info = probe_image_bytes(bytes, name, max_pixels);
   const cv::Mat buf(1, static_cast<int>(bytes.size()), CV_8UC1, const_cast<char*>(bytes.data()));
-  cv::Mat m;
-  try {
-    m = cv::imdecode(buf, flags);
-  } catch (const cv::Exception& e) {
-    throw InputError("cannot decode '" + name + "': " + e.err);
-  }
-  if (m.empty()) throw InputError("cannot decode '" + name + "' (corrupt or unsupported " + info.format + ")");
-  if (int64_t(m.cols) * m.rows > max_pixels)
-    throw TooLargeError("'" + name + "' is above the limit of " + std::to_string(max_pixels) + " pixels");
-  return m;
+  return decode_guarded(name, info, max_pixels, [&] { return cv::imdecode(buf, flags); });
 }
 
 cv::Mat decode_image_rgb(const std::string& bytes, const std::string& name, int64_t max_pixels) {
@@ -228,21 +231,17 @@ cv::Mat decode_mask(const std::string& bytes, const std::string& name, int64_t m
     if (alpha.depth() != CV_8U) alpha.convertTo(alpha, CV_8U, 1.0 / 257.0);
     double lo = 0;
     cv::minMaxLoc(alpha, &lo);
-    if (lo < 255) {  // transparency: the alpha channel marks the hole (a canvas export)
-      cv::Mat mask;
-      cv::threshold(alpha, mask, 126, 255, cv::THRESH_BINARY);
-      return mask;
-    }
+    if (lo < 255) return threshold_hole(alpha);  // transparency: the alpha channel marks the hole (a canvas export)
   }
   if (any.channels() == 1) grey = any;
   else cv::cvtColor(any, grey, any.channels() == 4 ? cv::COLOR_BGRA2GRAY : cv::COLOR_BGR2GRAY);
   if (grey.depth() != CV_8U) grey.convertTo(grey, CV_8U, 1.0 / 257.0);
-  cv::Mat mask;
-  cv::threshold(grey, mask, 126, 255, cv::THRESH_BINARY);  // >= 127 is hole
-  return mask;
+  return threshold_hole(grey);
 }
 
-std::string encode_png(const cv::Mat& image) {
+// RGB or grey -> the bytes of an `ext` file; `what` names it in errors.
+static std::string encode_as(const cv::Mat& image, const std::string& ext, const std::vector<int>& params,
+                             const std::string& what) {
   // A new Mat for the BGR copy: converting into a header that shares the
   // caller's pixels would swap their channels in place.
   cv::Mat out;
@@ -251,33 +250,24 @@ std::string encode_png(const cv::Mat& image) {
   std::vector<uchar> buf;
   bool ok = false;
   try {
-    ok = cv::imencode(".png", out, buf);
+    ok = cv::imencode(ext, out, buf, params);
   } catch (const cv::Exception& e) {
-    throw OutputError(std::string("cannot encode PNG: ") + e.err);
+    throw OutputError("cannot encode " + what + ": " + e.err);
   }
-  if (!ok) throw OutputError("cannot encode PNG");
+  if (!ok) throw OutputError("cannot encode " + what);
   return std::string(buf.begin(), buf.end());
 }
+
+std::string encode_png(const cv::Mat& image) { return encode_as(image, ".png", {}, "PNG"); }
 
 void save_image(const std::string& path, const cv::Mat& image) {
   if (!has_image_extension(path))
     throw OutputError("cannot write '" + path + "': unknown image extension (use .png, .jpg, .webp or .bmp)");
   std::string ext = fs::path(path).extension().string();
   std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return std::tolower(c); });
-  cv::Mat out;  // a new Mat: converting in place would swap the caller's channels
-  if (image.channels() == 3) cv::cvtColor(image, out, cv::COLOR_RGB2BGR);
-  else out = image;
-  std::vector<uchar> buf;
   std::vector<int> params;
   if (ext == ".jpg" || ext == ".jpeg") params = {cv::IMWRITE_JPEG_QUALITY, 95};
-  bool ok = false;
-  try {
-    ok = cv::imencode(ext, out, buf, params);
-  } catch (const cv::Exception& e) {
-    throw OutputError("cannot encode '" + path + "': " + e.err);
-  }
-  if (!ok) throw OutputError("cannot encode '" + path + "'");
-  write_file_atomic(path, std::string(buf.begin(), buf.end()));
+  write_file_atomic(path, encode_as(image, ext, params, "'" + path + "'"));
 }
 
 }  // namespace ctxenc
